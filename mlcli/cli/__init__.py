@@ -1,0 +1,1 @@
+"""The CLI layer: the only package that imports typer. Commands import the pipeline lazily."""

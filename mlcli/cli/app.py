@@ -1,0 +1,88 @@
+"""The mlcli application and its single error boundary (errors -> one line on stderr + exit code)."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from mlcli import __version__
+from mlcli.cli.state import state
+from mlcli.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, MlcliError
+
+
+def _one_line(message: str) -> str:
+    return " ".join(str(message).split())
+
+
+class MlcliGroup(TyperGroup):
+    """Turns every exception raised by a command into one actionable line and an exit code (DESIGN §2)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except MlcliError as exc:
+            if state.debug:
+                traceback.print_exc()
+            click.echo(f"mlcli: error: {_one_line(exc)}", err=True)
+            raise click.exceptions.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            click.echo("mlcli: interrupted", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+        except BrokenPipeError:  # e.g. `mlcli predict ... | head`
+            sys.stderr.close()
+            raise click.exceptions.Exit(0) from None
+        except Exception as exc:  # noqa: BLE001 - the boundary
+            if state.debug:
+                traceback.print_exc()
+            else:
+                click.echo(f"mlcli: internal error: {type(exc).__name__}: {_one_line(exc)} "
+                           "(run again with --debug for the traceback)", err=True)
+            raise click.exceptions.Exit(EXIT_INTERNAL) from None
+
+
+app = typer.Typer(
+    cls=MlcliGroup,
+    name="mlcli",
+    help="A command-line workbench for supervised machine learning on tabular and text data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mlcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                      help="Show the version and exit.")) -> None:
+    """A command-line workbench for supervised machine learning on tabular and text data."""
+    state.reset()
+
+
+def _register() -> None:
+    from mlcli.cli import evaluate, models, train
+
+    for module in (train, evaluate, models):
+        module.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    try:
+        app(prog_name="mlcli")
+    except KeyboardInterrupt:
+        click.echo("mlcli: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)

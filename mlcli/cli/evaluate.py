@@ -1,0 +1,85 @@
+"""mlcli evaluate and mlcli predict: a saved model bundle applied to new data."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from mlcli.cli import options as o
+from mlcli.cli.state import state
+
+Bundle = Annotated[str, typer.Argument(help="Model bundle directory (from mlcli train --out).")]
+Data = Annotated[str, typer.Argument(help="Data file or - for stdin.")]
+
+
+def evaluate(
+    bundle: Bundle,
+    data: Data,
+    threshold: o.Threshold = None,
+    sep: o.Sep = None,
+    encoding: o.Encoding = None,
+    fmt: o.Format = None,
+    quiet: o.Quiet = False,
+    debug: o.Debug = False,
+) -> None:
+    """Metrics and confusion matrix of a saved model on labelled data.
+
+    Example: mlcli evaluate models/adult test.csv
+    """
+    from mlcli.pipeline.evaluate import evaluate as run_evaluate
+    from mlcli.render.output import Notifier, resolve_format, stdout_console, write_json
+
+    notify = Notifier(state.quiet)
+    result = run_evaluate(bundle, data, sep=sep, encoding=encoding, threshold=threshold)
+    if result.dropped_rows:
+        notify(f"dropped {result.dropped_rows} row(s) with a missing target")
+    doc = result.to_dict()
+    fmt = resolve_format(fmt)
+    if fmt == "table":
+        from mlcli.render.tables import render_evaluate
+
+        render_evaluate(stdout_console(), doc)
+    elif fmt == "csv":
+        import sys
+
+        sys.stdout.write("metric,value\n" + "".join(f"{k},{'' if v is None else v}\n"
+                                                    for k, v in doc["metrics"].items()))
+    else:
+        write_json(doc)
+
+
+def predict(
+    bundle: Bundle,
+    data: Data,
+    keep: Annotated[Optional[list[str]], typer.Option("--keep", "-k", help="Input columns to pass through, "
+                                                      "e.g. an id (comma list, repeatable).")] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    threshold: o.Threshold = None,
+    sep: o.Sep = None,
+    encoding: o.Encoding = None,
+    fmt: o.Format = None,
+    quiet: o.Quiet = False,
+    debug: o.Debug = False,
+) -> None:
+    """Predictions for new rows: the label and, for classifiers, a probability per class.
+
+    Example: cat new.csv | mlcli predict models/adult - > predictions.csv
+    """
+    from mlcli.pipeline.evaluate import predict as run_predict
+    from mlcli.render.output import resolve_format, stdout_console, write_rows
+
+    frame = run_predict(bundle, data, keep=keep, sep=sep, encoding=encoding, threshold=threshold)
+    fmt = resolve_format(fmt, rows=True) if not output else (fmt if fmt in ("json", "csv") else
+                                                             ("json" if output.endswith((".json", ".jsonl")) else "csv"))
+    if fmt == "table" and not output:
+        from mlcli.render.tables import render_rows_table
+
+        render_rows_table(stdout_console(), frame)
+    else:
+        write_rows(frame, fmt, output)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("evaluate")(evaluate)
+    app.command("predict")(predict)

@@ -1,0 +1,55 @@
+"""Options shared by several commands, declared once."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from mlcli.cli.state import state
+
+
+def _set_debug(value: bool) -> bool:
+    if value:
+        state.debug = True
+    return value
+
+
+def _set_quiet(value: bool) -> bool:
+    if value:
+        state.quiet = True
+    return value
+
+
+def _check_format(value: Optional[str]) -> Optional[str]:
+    if value is not None and value not in ("table", "json", "csv"):
+        raise typer.BadParameter(f"'{value}' is not one of table, json, csv")
+    return value
+
+
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Silence notices and progress on stderr.",
+                                     callback=_set_quiet, is_eager=True)]
+Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.", callback=_set_debug,
+                                     is_eager=True)]
+Format = Annotated[Optional[str], typer.Option(
+    "--format", "-f", help="Output format: table|json|csv. Default: table on a terminal, JSON (reports) or CSV "
+                           "(rows) when piped.", callback=_check_format)]
+Seed = Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same run.")]
+Target = Annotated[Optional[str], typer.Option("--target", "-t", help="Label column (default: a column named "
+                                               "like a label, else the last column).")]
+Task = Annotated[Optional[str], typer.Option("--task", help="Force the task: binary|multiclass|regression.")]
+Sep = Annotated[Optional[str], typer.Option("--sep", help="Column separator (default: sniffed).")]
+Encoding = Annotated[Optional[str], typer.Option("--encoding", help="Text encoding (default: UTF-8, else cp1252).")]
+Params = Annotated[Optional[list[str]], typer.Option("--param", "-p", help="Model hyperparameter key=value "
+                                                     "(repeatable); list them with: mlcli models NAME.")]
+Drop = Annotated[Optional[list[str]], typer.Option("--drop", help="Columns to leave out (comma list, repeatable).")]
+Categorical = Annotated[Optional[list[str]], typer.Option("--categorical", help="Columns to treat as categorical.")]
+TextCols = Annotated[Optional[list[str]], typer.Option("--text", help="Columns to treat as free text.")]
+Numeric = Annotated[Optional[list[str]], typer.Option("--numeric", help="Columns to treat as numeric.")]
+Scale = Annotated[str, typer.Option("--scale", help="Numeric scaling: auto|standard|minmax|robust|none (auto: "
+                                    "standard for linear, kernel, k-NN and neural models; none for trees).")]
+Poly = Annotated[Optional[int], typer.Option("--poly", min=2, help="Add polynomial features of this degree.")]
+Pca = Annotated[Optional[int], typer.Option("--pca", min=1, help="Project features onto K principal components.")]
+Threads = Annotated[Optional[int], typer.Option("--threads", min=1, help="Threads for the model (default: all cores).")]
+Threshold = Annotated[Optional[float], typer.Option("--threshold", help="Decision threshold on the positive "
+                                                    "class probability (binary models).")]

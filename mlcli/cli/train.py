@@ -1,0 +1,77 @@
+"""mlcli train."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from mlcli.cli import options as o
+from mlcli.cli.state import state
+
+
+def train(
+    data: Annotated[str, typer.Argument(help="Data file (CSV/TSV/Parquet/JSON Lines) or - for stdin.")],
+    model: Annotated[str, typer.Option("--model", "-m", help="Model name; list them with: mlcli models.")] = "xgboost",
+    target: o.Target = None,
+    task: o.Task = None,
+    param: o.Params = None,
+    test_size: Annotated[float, typer.Option("--test-size", help="Share of rows held out for testing.")] = 0.2,
+    test: Annotated[Optional[str], typer.Option("--test", help="Labelled test file instead of a hold-out split.")] = None,
+    out: Annotated[Optional[str], typer.Option("--out", "-o", help="Bundle directory (default: models/DATA-MODEL).")] = None,
+    scale: o.Scale = "auto",
+    poly: o.Poly = None,
+    pca: o.Pca = None,
+    drop: o.Drop = None,
+    categorical: o.Categorical = None,
+    text: o.TextCols = None,
+    numeric: o.Numeric = None,
+    threshold: o.Threshold = None,
+    sep: o.Sep = None,
+    encoding: o.Encoding = None,
+    seed: o.Seed = 42,
+    threads: o.Threads = None,
+    fmt: o.Format = None,
+    quiet: o.Quiet = False,
+    debug: o.Debug = False,
+) -> None:
+    """Fit a model, report held-out metrics and save a model bundle.
+
+    Example: mlcli train titanic.csv --model xgboost
+    """
+    from mlcli.pipeline.build import ModelConfig
+    from mlcli.pipeline.preprocess import PreprocessOptions
+    from mlcli.pipeline.train import DataOptions, TrainRequest
+    from mlcli.pipeline.train import train as run_train
+    from mlcli.registry.models import parse_params
+    from mlcli.render.output import Notifier, resolve_format, stdout_console, write_json
+
+    notify = Notifier(state.quiet)
+    req = TrainRequest(
+        data=DataOptions(data, target, task, sep, encoding, drop or [], categorical or [], text or [], numeric or []),
+        model=ModelConfig(model, parse_params(param), PreprocessOptions(scale=scale, poly=poly, pca=pca), seed,
+                          threads),
+        test_size=test_size, test_path=test, out=out, threshold=threshold,
+    )
+    result = run_train(req, notify=notify)
+    doc = result.to_dict()
+    fmt = resolve_format(fmt)
+    if fmt == "table":
+        from mlcli.render.tables import render_train
+
+        render_train(stdout_console(), doc)
+    elif fmt == "csv":
+        _metrics_csv(doc["metrics"])
+    else:
+        write_json(doc)
+    notify(f"model bundle saved to {result.bundle}")
+
+
+def _metrics_csv(metrics: dict) -> None:
+    import sys
+
+    sys.stdout.write("metric,value\n" + "".join(f"{k},{'' if v is None else v}\n" for k, v in metrics.items()))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train)

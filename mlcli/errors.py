@@ -1,0 +1,59 @@
+"""Error types and the exit codes they map to (DESIGN §2).
+
+Everything the user can fix is an :class:`MlcliError` subclass with exit code 2; the CLI's single error
+boundary (``mlcli.cli.app``) turns it into one line on stderr. Anything else is an internal error (exit 1).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class MlcliError(Exception):
+    """A problem with the user's input; the message is one actionable sentence."""
+
+    exit_code = EXIT_USAGE
+
+
+class DataError(MlcliError):
+    """The data file cannot be used as given (missing, empty, wrong columns, bad target ...)."""
+
+
+class ConfigError(MlcliError):
+    """An option or parameter is wrong (unknown model, bad --param, ...)."""
+
+
+class SchemaError(DataError):
+    """New data does not match the schema stored in a model bundle."""
+
+
+class BundleError(MlcliError):
+    """A path is not a readable mlcli model bundle."""
+
+
+class MissingDependency(MlcliError):
+    """An optional library is not installed; the message carries the install line."""
+
+    def __init__(self, package: str, purpose: str, extra: str | None = None):
+        install = f"pip install 'mlcli[{extra}]'" if extra else f"pip install {package}"
+        super().__init__(f"{purpose} needs the '{package}' package, which is not installed: run {install}")
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' for the closest choice, or '' when nothing is close."""
+    choices = list(choices)
+    lowered = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return f" (did you mean '{lowered[close[0]]}'?)" if close else ""
+
+
+def quote_list(items: Iterable[str], limit: int = 12) -> str:
+    items = list(items)
+    shown = ", ".join(str(i) for i in items[:limit])
+    return shown + (f", ... ({len(items) - limit} more)" if len(items) > limit else "")

@@ -1,0 +1,1 @@
+"""The pipeline layer: pure library code. Nothing here imports typer or rich."""

@@ -1,0 +1,107 @@
+"""Metrics of a task, computed from true labels, predicted labels and probabilities."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+# the main metric of each task, used for the train-vs-test gap and as cv's default sort key
+MAIN_METRIC = {"binary": "roc_auc", "multiclass": "f1_macro", "regression": "rmse"}
+LOWER_IS_BETTER = {"rmse", "mae", "mape", "log_loss"}
+
+
+def _clean(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(float(value), 6)
+
+
+def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None,
+                           n_classes: int) -> dict[str, float | None]:
+    """y_true / y_pred are class indices 0..n_classes-1; proba has one column per class."""
+    from sklearn import metrics as m
+
+    labels = list(range(n_classes))
+    out: dict[str, float | None] = {}
+    out["accuracy"] = m.accuracy_score(y_true, y_pred)
+    out["balanced_accuracy"] = m.balanced_accuracy_score(y_true, y_pred) if len(np.unique(y_true)) > 1 else None
+    cm = m.confusion_matrix(y_true, y_pred, labels=labels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if n_classes == 2:
+            tn, fp, fn, tp = cm.ravel()
+            out["precision"] = m.precision_score(y_true, y_pred, zero_division=0)
+            out["recall"] = m.recall_score(y_true, y_pred, zero_division=0)
+            out["specificity"] = tn / (tn + fp) if (tn + fp) else None
+            out["f1"] = m.f1_score(y_true, y_pred, zero_division=0)
+        else:
+            for avg in ("macro", "weighted"):
+                out[f"precision_{avg}"] = m.precision_score(y_true, y_pred, average=avg, labels=labels,
+                                                            zero_division=0)
+                out[f"recall_{avg}"] = m.recall_score(y_true, y_pred, average=avg, labels=labels, zero_division=0)
+                out[f"f1_{avg}"] = m.f1_score(y_true, y_pred, average=avg, labels=labels, zero_division=0)
+            spec = [_specificity(cm, k) for k in labels]
+            out["specificity_macro"] = float(np.nanmean(spec)) if spec else None
+        present = np.unique(y_true)
+        if proba is not None and len(present) > 1:
+            p = np.clip(proba, 1e-15, 1 - 1e-15)
+            if n_classes == 2:
+                out["roc_auc"] = m.roc_auc_score(y_true, proba[:, 1])
+                out["pr_auc"] = m.average_precision_score(y_true, proba[:, 1])
+            elif len(present) == n_classes:
+                out["roc_auc"] = m.roc_auc_score(y_true, proba, multi_class="ovr", average="macro", labels=labels)
+                onehot = np.eye(n_classes)[y_true]
+                out["pr_auc"] = m.average_precision_score(onehot, proba, average="macro")
+            else:
+                out["roc_auc"] = out["pr_auc"] = None
+            out["log_loss"] = m.log_loss(y_true, p, labels=labels)
+        else:
+            out["roc_auc"] = out["pr_auc"] = out["log_loss"] = None
+        out["mcc"] = m.matthews_corrcoef(y_true, y_pred)
+    return {k: _clean(v) if v is not None else None for k, v in out.items()}
+
+
+def _specificity(cm: np.ndarray, k: int) -> float:
+    tn = cm.sum() - cm[k, :].sum() - cm[:, k].sum() + cm[k, k]
+    fp = cm[:, k].sum() - cm[k, k]
+    return tn / (tn + fp) if (tn + fp) else float("nan")
+
+
+def per_class(y_true: np.ndarray, y_pred: np.ndarray, classes: list[Any]) -> list[dict[str, Any]]:
+    from sklearn.metrics import precision_recall_fscore_support
+
+    labels = list(range(len(classes)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    return [{"class": _jsonable(c), "precision": _clean(p[i]), "recall": _clean(r[i]), "f1": _clean(f[i]),
+             "support": int(s[i])} for i, c in enumerate(classes)]
+
+
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> list[list[int]]:
+    from sklearn.metrics import confusion_matrix
+
+    return confusion_matrix(y_true, y_pred, labels=list(range(n_classes))).tolist()
+
+
+def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float | None]:
+    from sklearn import metrics as m
+
+    y_true = np.asarray(y_true, dtype=float)
+    y_pred = np.asarray(y_pred, dtype=float)
+    nonzero = np.abs(y_true) > 1e-12
+    mape = float(np.mean(np.abs((y_true[nonzero] - y_pred[nonzero]) / y_true[nonzero]))) if nonzero.any() else None
+    out = {
+        "rmse": float(np.sqrt(m.mean_squared_error(y_true, y_pred))),
+        "mae": m.mean_absolute_error(y_true, y_pred),
+        "r2": m.r2_score(y_true, y_pred) if len(y_true) > 1 else None,
+        "mape": mape,
+    }
+    return {k: _clean(v) if v is not None else None for k, v in out.items()}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

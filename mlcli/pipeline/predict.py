@@ -1,0 +1,76 @@
+"""Predictions of a fitted pipeline, with a decision threshold for binary models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlcli.errors import ConfigError
+
+
+def check_threshold(threshold: float | None) -> None:
+    if threshold is not None and not 0.0 < threshold < 1.0:
+        raise ConfigError(f"--threshold must be between 0 and 1 (exclusive), got {threshold}")
+
+
+def predict_indices(pipeline: Any, X: pd.DataFrame, task: str, threshold: float | None = None
+                    ) -> tuple[np.ndarray, np.ndarray | None]:
+    """(predictions, probabilities). For classifiers predictions are class indices 0..k-1."""
+    if task == "regression":
+        return np.asarray(pipeline.predict(X), dtype=float), None
+    proba = None
+    if hasattr(pipeline, "predict_proba"):
+        try:
+            proba = np.asarray(pipeline.predict_proba(X), dtype=float)
+        except AttributeError:  # e.g. a model that exposes predict_proba only for some settings
+            proba = None
+    if proba is None:
+        return np.asarray(pipeline.predict(X)).astype(int), None
+    if task == "binary" and threshold is not None:
+        return (proba[:, 1] >= threshold).astype(int), proba
+    return proba.argmax(axis=1), proba
+
+
+def decode(indices: np.ndarray, classes: list[Any]) -> np.ndarray:
+    return np.asarray(classes, dtype=object)[indices]
+
+
+def encode_target(y: pd.Series, classes: list[Any]) -> np.ndarray:
+    """Map labels to class indices; labels are compared as text so 1 and '1' agree."""
+    lookup = {str(c): i for i, c in enumerate(classes)}
+    codes = y.map(lambda v: lookup.get(_label_key(v)))
+    unknown = y[codes.isna()]
+    if len(unknown):
+        from mlcli.errors import DataError
+
+        raise DataError(f"target '{y.name}' has label(s) the model never saw: "
+                        f"{', '.join(map(str, unknown.unique()[:5]))}; known classes: "
+                        f"{', '.join(map(str, classes))}")
+    return codes.astype(int).to_numpy()
+
+
+def _label_key(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, np.generic):
+        v = v.item()
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+    return str(v)
+
+
+def class_labels(y: pd.Series) -> list[Any]:
+    """Sorted distinct labels as JSON-friendly Python values; the second of two is the positive class."""
+    values = y.dropna().unique()
+    out = []
+    for v in values:
+        v = v.item() if isinstance(v, np.generic) else v
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        out.append(v)
+    try:
+        return sorted(out)
+    except TypeError:
+        return sorted(out, key=str)

@@ -1,0 +1,222 @@
+"""The preprocessing ColumnTransformer: imputation, scaling, one-hot, TF-IDF, dates, poly, PCA.
+
+Every step here is a scikit-learn transformer placed inside the model pipeline, so it is fitted on
+training rows (or a training fold) only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, PolynomialFeatures, RobustScaler, StandardScaler
+
+from mlcli.errors import ConfigError
+from mlcli.pipeline.data import Schema
+
+SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
+MISSING = "__missing__"
+
+
+@dataclass
+class PreprocessOptions:
+    scale: str = "auto"  # auto | standard | minmax | robust | none
+    poly: int | None = None
+    pca: int | None = None
+    min_frequency: float = 0.01  # categories rarer than this share of rows are grouped as 'infrequent'
+    max_categories: int = 50
+    text_max_features: int = 20000
+
+
+class DatetimeExpander(TransformerMixin, BaseEstimator):
+    """Turns a date/time column into numeric parts: year, month, day, weekday, day of year (+ hour)."""
+
+    def fit(self, X, y=None):
+        parsed = self._parse(X)
+        self.with_time_ = bool((parsed.dt.hour.fillna(0) != 0).any() or (parsed.dt.minute.fillna(0) != 0).any())
+        self.n_features_in_ = 1
+        return self
+
+    @staticmethod
+    def _parse(X) -> pd.Series:
+        col = X.iloc[:, 0] if isinstance(X, pd.DataFrame) else pd.Series(np.asarray(X).ravel())
+        if pd.api.types.is_datetime64_any_dtype(col):
+            return col
+        return pd.to_datetime(col, errors="coerce", format="mixed")
+
+    def _parts(self) -> list[str]:
+        return ["year", "month", "day", "weekday", "dayofyear"] + (["hour"] if self.with_time_ else [])
+
+    def transform(self, X):
+        d = self._parse(X).dt
+        cols = [d.year, d.month, d.day, d.weekday, d.dayofyear] + ([d.hour] if self.with_time_ else [])
+        return np.column_stack([c.to_numpy(dtype="float64", na_value=np.nan) for c in cols])
+
+    def get_feature_names_out(self, input_features=None):
+        return np.array(self._parts(), dtype=object)
+
+
+class TextVectorizer(TransformerMixin, BaseEstimator):
+    """TF-IDF of word 1-2-grams over one text column (missing text is empty text)."""
+
+    def __init__(self, max_features: int = 20000, ngram_range: tuple[int, int] = (1, 2)):
+        self.max_features = max_features
+        self.ngram_range = ngram_range
+
+    @staticmethod
+    def _texts(X) -> list[str]:
+        col = X.iloc[:, 0] if isinstance(X, pd.DataFrame) else pd.Series(np.asarray(X, dtype=object).ravel())
+        return col.fillna("").astype(str).tolist()
+
+    def fit(self, X, y=None):
+        texts = self._texts(X)
+        min_df = 2 if len(texts) >= 200 else 1
+        self.vectorizer_ = TfidfVectorizer(ngram_range=tuple(self.ngram_range), min_df=min_df,
+                                           max_features=self.max_features, sublinear_tf=True)
+        try:
+            self.vectorizer_.fit(texts)
+        except ValueError:  # every text empty or made of stop words: keep a vocabulary of one token
+            self.vectorizer_ = TfidfVectorizer(token_pattern=r"(?u)\S+", min_df=1).fit(texts + ["<empty>"])
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, X):
+        return self.vectorizer_.transform(self._texts(X))
+
+    def get_feature_names_out(self, input_features=None):
+        return self.vectorizer_.get_feature_names_out()
+
+
+def _to_object(X):
+    return X.astype(object) if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=object)
+
+
+def resolve_scale(scale: str, model_wants_scaling: bool) -> str:
+    scale = (scale or "auto").lower()
+    if scale == "auto":
+        return "standard" if model_wants_scaling else "none"
+    if scale not in (*SCALERS, "none"):
+        raise ConfigError(f"unknown --scale '{scale}'; choose standard, minmax, robust, none or auto")
+    return scale
+
+
+def build_preprocessor(schema: Schema, options: PreprocessOptions, *, scale: str, native_categorical: bool,
+                       dense: bool) -> Pipeline | ColumnTransformer:
+    """One ColumnTransformer branch for the numeric columns, one per categorical/text/date column.
+
+    Branch names are the user's column names, so importances map back to them (``branch_of_feature``).
+    With ``native_categorical`` (CatBoost) categorical columns pass through as strings and come first.
+    """
+    steps = []
+    numeric = schema.by_role("numeric")
+    categorical = schema.by_role("categorical")
+    cat_branches = []
+    for col in categorical:
+        if native_categorical:
+            pipe = Pipeline([("to_object", _ObjectCaster()),
+                             ("impute", SimpleImputer(strategy="constant", fill_value=MISSING))])
+        else:
+            pipe = Pipeline([
+                ("to_object", _ObjectCaster()),
+                ("impute", SimpleImputer(strategy="constant", fill_value=MISSING)),
+                ("onehot", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=options.min_frequency,
+                                         max_categories=options.max_categories, sparse_output=not dense)),
+            ])
+        cat_branches.append((f"cat:{col}", pipe, [col]))
+    if numeric:
+        num_steps = [("impute", SimpleImputer(strategy="median", add_indicator=True))]
+        if options.poly and options.poly > 1:
+            num_steps.append(("poly", PolynomialFeatures(degree=options.poly, include_bias=False)))
+        if scale != "none":
+            num_steps.append(("scale", SCALERS[scale]()))
+        steps.append(("num", Pipeline(num_steps), numeric))
+    for col in schema.by_role("datetime"):
+        date_steps = [("parts", DatetimeExpander()), ("impute", SimpleImputer(strategy="median"))]
+        if scale != "none":
+            date_steps.append(("scale", SCALERS[scale]()))
+        steps.append((f"date:{col}", Pipeline(date_steps), [col]))
+    for col in schema.by_role("text"):
+        steps.append((f"text:{col}", TextVectorizer(max_features=options.text_max_features), [col]))
+    transformers = (cat_branches + steps) if native_categorical else (steps + cat_branches)
+    sparse_threshold = 0.0 if (dense or native_categorical or options.pca) else 0.3
+    ct = ColumnTransformer(transformers, remainder="drop", sparse_threshold=sparse_threshold,
+                           verbose_feature_names_out=True)
+    if options.pca:
+        from sklearn.decomposition import PCA
+
+        return Pipeline([("columns", ct), ("pca", _PCAStep(options.pca))])
+    return ct
+
+
+class _ObjectCaster(TransformerMixin, BaseEstimator):
+    """Casts a column to Python objects so imputation and one-hot see plain strings."""
+
+    def fit(self, X, y=None):
+        self.n_features_in_ = X.shape[1]
+        if hasattr(X, "columns"):
+            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        return self
+
+    def transform(self, X):
+        return _to_object(X)
+
+    def get_feature_names_out(self, input_features=None):
+        if input_features is not None:
+            return np.asarray(input_features, dtype=object)
+        return getattr(self, "feature_names_in_", np.array([f"x{i}" for i in range(self.n_features_in_)]))
+
+
+class _PCAStep(TransformerMixin, BaseEstimator):
+    """PCA to K components (K capped at what the training data allows)."""
+
+    def __init__(self, n_components: int = 2):
+        self.n_components = n_components
+
+    def fit(self, X, y=None):
+        from sklearn.decomposition import PCA
+
+        k = min(self.n_components, X.shape[0], X.shape[1])
+        self.pca_ = PCA(n_components=k, random_state=0).fit(np.asarray(X, dtype=float))
+        return self
+
+    def transform(self, X):
+        return self.pca_.transform(np.asarray(X, dtype=float))
+
+    def get_feature_names_out(self, input_features=None):
+        return np.array([f"pca{i}" for i in range(self.pca_.n_components_)], dtype=object)
+
+
+def feature_sources(preprocessor) -> list[str]:
+    """For each output feature of a fitted preprocessor, the user column it came from."""
+    ct = preprocessor.named_steps["columns"] if isinstance(preprocessor, Pipeline) else preprocessor
+    if isinstance(preprocessor, Pipeline) and "pca" in preprocessor.named_steps:
+        return [f"(PCA component {i + 1})" for i in range(preprocessor.named_steps["pca"].pca_.n_components_)]
+    n_out = sum(s.stop - s.start for s in ct.output_indices_.values())
+    sources = [""] * n_out
+    for name, trans, cols in ct.transformers_:
+        if name == "remainder" or trans == "drop":
+            continue
+        idx = ct.output_indices_[name]
+        if name == "num":
+            names = list(trans.get_feature_names_out(list(cols)))
+            for i, feat in enumerate(names):
+                sources[idx.start + i] = _numeric_source(str(feat), list(cols))
+        else:
+            for i in range(idx.start, idx.stop):
+                sources[i] = name.split(":", 1)[1]
+    return sources
+
+
+def _numeric_source(feature: str, cols: list[str]) -> str:
+    feature = feature.removeprefix("missingindicator_")
+    if feature in cols:
+        return feature
+    parts = {p.split("^")[0] for p in feature.split(" ")}
+    matched = [c for c in cols if c in parts]
+    return matched[0] if len(matched) == 1 else "(interactions)"

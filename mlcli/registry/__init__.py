@@ -1,0 +1,1 @@
+"""Registries of components. Importing this package imports no ML library."""

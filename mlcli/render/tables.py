@@ -1,0 +1,177 @@
+"""Rich renderings of the result documents (the dicts that results' to_dict() return)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich import box
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+METRIC_LABELS = {
+    "accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "precision": "precision",
+    "recall": "recall (sensitivity)", "specificity": "specificity", "f1": "F1", "roc_auc": "ROC AUC",
+    "pr_auc": "PR AUC", "log_loss": "log loss", "mcc": "MCC", "rmse": "RMSE", "mae": "MAE", "r2": "R²",
+    "mape": "MAPE", "f1_macro": "F1 (macro)", "f1_weighted": "F1 (weighted)",
+    "precision_macro": "precision (macro)", "precision_weighted": "precision (weighted)",
+    "recall_macro": "recall (macro)", "recall_weighted": "recall (weighted)",
+    "specificity_macro": "specificity (macro)",
+}
+
+
+def fmt_num(value: Any, digits: int = 4) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        if abs(value) >= 1e5:
+            return f"{value:,.0f}"
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def bar(fraction: float, width: int = 24, color: str = "cyan") -> Text:
+    fraction = max(0.0, min(1.0, fraction))
+    full = int(round(fraction * width))
+    return Text("█" * full + "·" * (width - full), style=color)
+
+
+def roles_table(columns: list[dict[str, Any]]) -> Table:
+    t = Table(title="Columns", box=box.SIMPLE_HEAD, title_justify="left")
+    t.add_column("column")
+    t.add_column("role")
+    t.add_column("distinct", justify="right")
+    t.add_column("missing", justify="right")
+    t.add_column("note", style="dim")
+    styles = {"identifier": "dim", "constant": "dim", "dropped": "dim", "text": "magenta", "categorical": "green",
+              "numeric": "cyan", "datetime": "yellow"}
+    for c in columns:
+        t.add_row(c["name"], Text(c["role"], style=styles.get(c["role"], "")), str(c["n_unique"]),
+                  f"{c['missing']:.0%}" if c["missing"] else "", c.get("reason", ""))
+    return t
+
+
+def metrics_table(metrics: dict[str, Any], train_metrics: dict[str, Any] | None = None,
+                  title: str = "Held-out metrics") -> Table:
+    t = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
+    t.add_column("metric")
+    t.add_column("test" if train_metrics else "value", justify="right", style="bold")
+    if train_metrics:
+        t.add_column("train", justify="right", style="dim")
+    for key, value in metrics.items():
+        row = [METRIC_LABELS.get(key, key), fmt_num(value)]
+        if train_metrics:
+            row.append(fmt_num(train_metrics.get(key)))
+        t.add_row(*row)
+    return t
+
+
+def confusion_table(matrix: list[list[int]], classes: list[Any]) -> Table:
+    t = Table(title="Confusion matrix (rows: true, columns: predicted; count and row %)", box=box.SIMPLE_HEAD,
+              title_justify="left")
+    t.add_column("true \\ pred", style="bold")
+    for c in classes:
+        t.add_column(str(c), justify="right")
+    for i, row in enumerate(matrix):
+        total = sum(row) or 1
+        cells = []
+        for j, n in enumerate(row):
+            style = "green" if i == j else ("red" if n else "dim")
+            cells.append(Text(f"{n} ({n / total:.0%})", style=style))
+        t.add_row(str(classes[i]), *cells)
+    return t
+
+
+def per_class_table(rows: list[dict[str, Any]]) -> Table:
+    t = Table(title="Per class", box=box.SIMPLE_HEAD, title_justify="left")
+    for col in ("class", "precision", "recall", "f1", "support"):
+        t.add_column(col, justify="left" if col == "class" else "right")
+    for r in rows:
+        t.add_row(str(r["class"]), fmt_num(r["precision"]), fmt_num(r["recall"]), fmt_num(r["f1"]), str(r["support"]))
+    return t
+
+
+def importance_table(items: list[dict[str, Any]], top: int = 10, title: str = "Top feature importances") -> Table:
+    t = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
+    t.add_column("column")
+    t.add_column("share", justify="right")
+    t.add_column("")
+    biggest = max((i["importance"] for i in items[:top]), default=1.0) or 1.0
+    for item in items[:top]:
+        t.add_row(item["feature"], f"{item['importance']:.1%}", bar(item["importance"] / biggest))
+    return t
+
+
+def render_eval_block(console: Console, doc: dict[str, Any], train_metrics: dict[str, Any] | None = None) -> None:
+    console.print(metrics_table(doc["metrics"], train_metrics))
+    if doc.get("confusion_matrix"):
+        console.print(confusion_table(doc["confusion_matrix"], doc["classes"]))
+    if doc.get("per_class") and len(doc.get("classes", [])) > 2:
+        console.print(per_class_table(doc["per_class"]))
+
+
+def render_train(console: Console, doc: dict[str, Any]) -> None:
+    rows = doc["rows"]
+    head = (f"[bold]{doc['model']}[/bold] · {doc['task']} · target [bold]{doc['target']}[/bold] · "
+            f"{rows['train']} train / {rows['test']} test rows · {doc['data']}")
+    console.print(Panel(head, title="mlcli train", expand=False))
+    console.print(roles_table(doc["columns"]))
+    render_eval_block(console, doc["test"], doc.get("train_metrics"))
+    gap = doc.get("gap") or {}
+    if gap.get("gap") is not None:
+        label = METRIC_LABELS.get(gap["metric"], gap["metric"])
+        verdict = ("[yellow]the model does much better on its training rows: likely overfitting[/yellow]"
+                   if gap.get("overfitting") else "[green]small: no sign of overfitting[/green]")
+        console.print(f"Train-vs-test gap in {label}: {fmt_num(gap['gap'])} — {verdict}")
+    if doc.get("importances"):
+        console.print(importance_table(doc["importances"]))
+    else:
+        console.print("[dim]This model has no native feature importances.[/dim]")
+    tm = doc["timings"]
+    console.print(f"[dim]load {tm['load']:.2f}s · fit {tm['fit']:.2f}s · predict {tm['predict']:.2f}s · "
+                  f"total {tm['total']:.2f}s[/dim]")
+    console.print(f"Model bundle saved to [bold]{doc['bundle']}[/bold]")
+
+
+def render_evaluate(console: Console, doc: dict[str, Any]) -> None:
+    console.print(Panel(f"[bold]{doc['model']}[/bold] from {doc['bundle']} · {doc['rows']} labelled rows of "
+                        f"{doc['data']}", title="mlcli evaluate", expand=False))
+    render_eval_block(console, doc)
+
+
+def render_models(console: Console, rows: list[dict[str, Any]]) -> None:
+    t = Table(title="Models", box=box.SIMPLE_HEAD, title_justify="left")
+    t.add_column("name", style="bold")
+    t.add_column("classification")
+    t.add_column("regression")
+    t.add_column("installed")
+    t.add_column("description", style="dim")
+    for r in rows:
+        yes = lambda b: Text("yes", style="green") if b else Text("—", style="dim")  # noqa: E731
+        t.add_row(r["name"], yes("binary" in r["tasks"]), yes("regression" in r["tasks"]),
+                  Text("yes", style="green") if r["installed"] else Text(f"no: pip install {r['install']}",
+                                                                          style="red"),
+                  r["summary"])
+    console.print(t)
+
+
+def render_params(console: Console, name: str, task: str, params: dict[str, Any]) -> None:
+    t = Table(title=f"Parameters of {name} ({task}) — set with --param key=value", box=box.SIMPLE_HEAD,
+              title_justify="left")
+    t.add_column("parameter")
+    t.add_column("default")
+    for k, v in sorted(params.items()):
+        t.add_row(k, repr(v))
+    console.print(t)
+
+
+def render_rows_table(console: Console, frame: Any, limit: int = 50) -> None:
+    t = Table(box=box.SIMPLE_HEAD)
+    for col in frame.columns:
+        t.add_column(str(col))
+    for row in frame.head(limit).itertuples(index=False):
+        t.add_row(*[fmt_num(v) if isinstance(v, float) else str(v) for v in row])
+    console.print(t)
+    if len(frame) > limit:
+        console.print(f"[dim]... {len(frame) - limit} more rows (use --format csv for all)[/dim]")
