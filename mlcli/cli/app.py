@@ -5,13 +5,17 @@ from __future__ import annotations
 import sys
 import traceback
 
-import click
 import typer
 from typer.core import TyperGroup
 
 from mlcli import __version__
 from mlcli.cli.state import state
 from mlcli.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, MlcliError
+
+
+# typer >= 0.29 vendors its own click: take its exception classes from typer's public names
+_CLICK_EXCEPTION = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+_PASS_THROUGH = (typer.Exit, typer.Abort, _CLICK_EXCEPTION)
 
 
 def _one_line(message: str) -> str:
@@ -21,29 +25,29 @@ def _one_line(message: str) -> str:
 class MlcliGroup(TyperGroup):
     """Turns every exception raised by a command into one actionable line and an exit code (DESIGN §2)."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except _PASS_THROUGH:
             raise
         except MlcliError as exc:
             if state.debug:
                 traceback.print_exc()
-            click.echo(f"mlcli: error: {_one_line(exc)}", err=True)
-            raise click.exceptions.Exit(exc.exit_code) from None
+            typer.echo(f"mlcli: error: {_one_line(exc)}", err=True)
+            raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            click.echo("mlcli: interrupted", err=True)
-            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+            typer.echo("mlcli: interrupted", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except BrokenPipeError:  # e.g. `mlcli predict ... | head`
             sys.stderr.close()
-            raise click.exceptions.Exit(0) from None
+            raise typer.Exit(0) from None
         except Exception as exc:  # noqa: BLE001 - the boundary
             if state.debug:
                 traceback.print_exc()
             else:
-                click.echo(f"mlcli: internal error: {type(exc).__name__}: {_one_line(exc)} "
+                typer.echo(f"mlcli: internal error: {type(exc).__name__}: {_one_line(exc)} "
                            "(run again with --debug for the traceback)", err=True)
-            raise click.exceptions.Exit(EXIT_INTERNAL) from None
+            raise typer.Exit(EXIT_INTERNAL) from None
 
 
 app = typer.Typer(
@@ -53,6 +57,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: rendering it with rich costs ~0.2 s of imports on every --help
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -71,9 +76,9 @@ def root(version: bool = typer.Option(False, "--version", callback=_version, is_
 
 
 def _register() -> None:
-    from mlcli.cli import evaluate, models, train
+    from mlcli.cli import cv, evaluate, models, train
 
-    for module in (train, evaluate, models):
+    for module in (train, evaluate, models, cv):
         module.register(app)
 
 
@@ -84,5 +89,5 @@ def main() -> None:
     try:
         app(prog_name="mlcli")
     except KeyboardInterrupt:
-        click.echo("mlcli: interrupted", err=True)
+        typer.echo("mlcli: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)

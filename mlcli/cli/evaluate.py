@@ -28,10 +28,11 @@ def evaluate(
     Example: mlcli evaluate models/adult test.csv
     """
     from mlcli.pipeline.evaluate import evaluate as run_evaluate
-    from mlcli.render.output import Notifier, resolve_format, stdout_console, write_json
+    from mlcli.render.output import Notifier, library_chatter_to_stderr, resolve_format, stdout_console, write_json
 
     notify = Notifier(state.quiet)
-    result = run_evaluate(bundle, data, sep=sep, encoding=encoding, threshold=threshold)
+    with library_chatter_to_stderr():
+        result = run_evaluate(bundle, data, sep=sep, encoding=encoding, threshold=threshold)
     if result.dropped_rows:
         notify(f"dropped {result.dropped_rows} row(s) with a missing target")
     doc = result.to_dict()
@@ -67,9 +68,10 @@ def predict(
     Example: cat new.csv | mlcli predict models/adult - > predictions.csv
     """
     from mlcli.pipeline.evaluate import predict as run_predict
-    from mlcli.render.output import resolve_format, stdout_console, write_rows
+    from mlcli.render.output import library_chatter_to_stderr, resolve_format, stdout_console, write_rows
 
-    frame = run_predict(bundle, data, keep=keep, sep=sep, encoding=encoding, threshold=threshold)
+    with library_chatter_to_stderr():
+        frame = run_predict(bundle, data, keep=keep, sep=sep, encoding=encoding, threshold=threshold)
     fmt = resolve_format(fmt, rows=True) if not output else (fmt if fmt in ("json", "csv") else
                                                              ("json" if output.endswith((".json", ".jsonl")) else "csv"))
     if fmt == "table" and not output:

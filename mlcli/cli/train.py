@@ -31,6 +31,15 @@ def train(
     encoding: o.Encoding = None,
     seed: o.Seed = 42,
     threads: o.Threads = None,
+    text_features: o.TextFeatures = None,
+    base_model: o.BaseModel = None,
+    epochs: o.Epochs = None,
+    learning_rate: o.LearningRate = None,
+    batch_size: o.BatchSize = None,
+    max_length: o.MaxLength = None,
+    warmup: o.Warmup = None,
+    weight_decay: o.WeightDecay = None,
+    early_stopping: o.EarlyStopping = None,
     fmt: o.Format = None,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
@@ -44,16 +53,23 @@ def train(
     from mlcli.pipeline.train import DataOptions, TrainRequest
     from mlcli.pipeline.train import train as run_train
     from mlcli.registry.models import parse_params
-    from mlcli.render.output import Notifier, resolve_format, stdout_console, write_json
+    from mlcli.render.output import Notifier, library_chatter_to_stderr, resolve_format, stdout_console, write_json
+    from mlcli.text.options import text_settings
 
     notify = Notifier(state.quiet)
+    params = parse_params(param)
+    txt = text_settings([model], text_features=text_features, base_model=base_model, epochs=epochs,
+                        learning_rate=learning_rate, batch_size=batch_size, max_length=max_length, warmup=warmup,
+                        weight_decay=weight_decay, early_stopping=early_stopping, quiet=state.quiet,
+                        user_params=params)
     req = TrainRequest(
         data=DataOptions(data, target, task, sep, encoding, drop or [], categorical or [], text or [], numeric or []),
-        model=ModelConfig(model, parse_params(param), PreprocessOptions(scale=scale, poly=poly, pca=pca), seed,
-                          threads),
+        model=ModelConfig(model, {**params, **txt.params_for(model)},
+                          PreprocessOptions(scale=scale, poly=poly, pca=pca, **txt.preprocess), seed, threads),
         test_size=test_size, test_path=test, out=out, threshold=threshold,
     )
-    result = run_train(req, notify=notify)
+    with library_chatter_to_stderr():
+        result = run_train(req, notify=notify)
     doc = result.to_dict()
     fmt = resolve_format(fmt)
     if fmt == "table":

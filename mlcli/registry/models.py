@@ -40,6 +40,7 @@ class ModelSpec:
     class_weight: str | None = "class_weight"  # how it takes class weights (issue: imbalance)
     fast: bool = False  # member of the 'fast' set
     aliases: tuple[str, ...] = ()
+    text_only: bool = False  # reads the text columns itself (passthrough preprocessing; mlcli.text)
 
     @property
     def tasks(self) -> tuple[str, ...]:
@@ -141,6 +142,11 @@ _register(ModelSpec(
     defaults={"iterations": 500, "verbose": 0, "allow_writing_files": False},
     seed_param="random_seed", threads_param="thread_count", scale=False, native_categorical=True,
     class_weight="auto_class_weights", aliases=("cb", "cat")))
+_register(ModelSpec(
+    "transformer", "Fine-tuned transformer on the text columns (default base: all-MiniLM-L6-v2, offline)",
+    classifier="mlcli.text.estimator:TransformerClassifier", regressor="mlcli.text.estimator:TransformerRegressor",
+    package="transformers", extra="text", threads_param="n_threads", scale=False, text_only=True,
+    aliases=("bert", "minilm", "fine-tune", "finetune")))
 
 
 def _alias_table() -> dict[str, str]:
@@ -261,7 +267,9 @@ def make_estimator(name: str, task: str, params: dict[str, Any] | None = None, *
         kwargs[spec.threads_param] = n_threads
     # one entry can map to classes that differ (LinearRegression and SVR take no random_state)
     known = _init_names(cls)
-    kwargs = {k: v for k, v in kwargs.items() if k in known}
+    for key in (spec.seed_param, spec.threads_param):
+        if key and key not in known:
+            kwargs.pop(key, None)
     kwargs.update(extra or {})
     try:
         est = cls(**kwargs)

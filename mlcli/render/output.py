@@ -86,3 +86,10 @@ class Notifier:
     def warn(self, message: str) -> None:
         if not self.quiet:
             self.console.print(f"[yellow]mlcli: warning:[/yellow] {message}", highlight=False, soft_wrap=True)
+
+
+def library_chatter_to_stderr():
+    """Send anything a library prints while working to stderr, so stdout holds only mlcli's data."""
+    import contextlib
+
+    return contextlib.redirect_stdout(sys.stderr)

@@ -1,0 +1,137 @@
+"""Loading tables of every supported shape, and inferring target, task and column roles."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlcli.errors import DataError
+from mlcli.pipeline.data import choose_target, infer_role, infer_schema, infer_task, read_table
+
+EXPECTED = pd.DataFrame({"name": ["a, b", "c"], "x": [1.5, np.nan], "y": [1, 0]})
+
+
+def _check(df):
+    assert list(df.columns) == ["name", "x", "y"]
+    assert df["name"].tolist() == ["a, b", "c"]
+    assert df["x"].iloc[0] == 1.5 and np.isnan(df["x"].iloc[1])
+
+
+@pytest.mark.parametrize("content", [
+    'name,x,y\n"a, b",1.5,1\nc,?,0\n',  # comma, quoted field with a comma, '?' missing
+    'name;x;y\r\n"a, b";1.5;1\r\nc;NA;0\r\n',  # semicolon, CRLF, NA
+    'name\tx\ty\n"a, b"\t1.5\t1\nc\tN/A\t0\n',  # TSV, N/A
+    'name|x|y\n"a, b"|1.5|1\nc||0\n',  # pipe, empty
+])
+def test_csv_variants(tmp_path, content):
+    p = tmp_path / "d.csv"
+    p.write_bytes(content.encode())
+    _check(read_table(str(p)))
+
+
+def test_forced_separator(tmp_path):
+    p = tmp_path / "d.txt"
+    p.write_text('name:x:y\n"a, b":1.5:1\nc::0\n')
+    _check(read_table(str(p), sep=":"))
+
+
+def test_parquet_and_jsonl(tmp_path):
+    EXPECTED.to_parquet(tmp_path / "d.parquet")
+    _check(read_table(str(tmp_path / "d.parquet")))
+    EXPECTED.to_json(tmp_path / "d.jsonl", orient="records", lines=True)
+    _check(read_table(str(tmp_path / "d.jsonl")))
+
+
+def test_stdin():
+    stream = io.TextIOWrapper(io.BytesIO(b'name,x,y\n"a, b",1.5,1\nc,,0\n'))
+    _check(read_table("-", stdin=stream))
+
+
+def test_latin1_is_detected_and_encoding_can_be_given(tmp_path):
+    p = tmp_path / "l.csv"
+    p.write_bytes("city,n,y\nZürich,1,0\nGenève,2,1\n".encode("latin-1"))
+    assert read_table(str(p))["city"].tolist() == ["Zürich", "Genève"]
+    assert read_table(str(p), encoding="latin-1")["city"].tolist() == ["Zürich", "Genève"]
+
+
+def test_padded_missing_markers_like_adult(tmp_path):
+    p = tmp_path / "adult.csv"
+    p.write_text("age, workclass, class\n39, State-gov, <=50K\n50, ?, >50K\n")
+    df = read_table(str(p))
+    assert df["workclass"].tolist()[0] == "State-gov" and pd.isna(df["workclass"].iloc[1])
+
+
+def test_ragged_rows_are_a_clear_error(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text("a,b\n1,2\n3,4,5,6\n")
+    with pytest.raises(DataError, match="is not a readable table"):
+        read_table(str(p))
+
+
+def test_target_inference():
+    df = pd.DataFrame({"a": [1, 2], "Label": [0, 1], "z": [3, 4]})
+    assert choose_target(df, None)[0] == "Label"
+    df = pd.DataFrame({"a": [1, 2], "z": [3, 4]})
+    col, reason = choose_target(df, None)
+    assert col == "z" and "last column" in reason
+    assert choose_target(df, "A")[0] == "a"  # case-insensitive match
+
+
+@pytest.mark.parametrize("values,task", [
+    (["yes", "no"] * 10, "binary"),
+    ([0, 1] * 10, "binary"),
+    (["a", "b", "c"] * 10, "multiclass"),
+    ([1, 2, 3, 4] * 10, "multiclass"),
+    (list(np.linspace(0, 1, 40)), "regression"),
+    (list(range(100)), "regression"),
+])
+def test_task_inference(values, task):
+    assert infer_task(pd.Series(values, name="t")) == task
+
+
+def test_task_forced():
+    assert infer_task(pd.Series([1, 2, 3, 4] * 10, name="t"), "regression") == "regression"
+    with pytest.raises(DataError, match="needs a numeric target"):
+        infer_task(pd.Series(["a", "b"] * 5, name="t"), "regression")
+
+
+def test_roles():
+    n = 100
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({
+        "id": np.arange(1, n + 1),
+        "num": rng.normal(size=n),
+        "const": ["same"] * n,
+        "cat": rng.choice(["a", "b"], size=n),
+        "review": [f"this product was really {w} and I would buy it {i}" for i, w in
+                   enumerate(rng.choice(["good", "bad"], size=n))],
+        "when": pd.date_range("2020-01-01", periods=n).strftime("%Y-%m-%d"),
+        "code": [f"X{i:04d}" for i in range(n)],
+        "y": rng.choice([0, 1], size=n),
+    })
+    roles = {c.name: c.role for c in infer_schema(df, "y", "binary").columns}
+    assert roles == {"id": "identifier", "num": "numeric", "const": "constant", "cat": "categorical",
+                     "review": "text", "when": "datetime", "code": "identifier"}
+
+
+def test_role_overrides():
+    df = pd.DataFrame({"a": [1, 2, 3] * 10, "b": ["x", "y", "z"] * 10, "y": [0, 1, 0] * 10})
+    schema = infer_schema(df, "y", "binary", categorical=["a"], drop=["b"])
+    assert {c.name: c.role for c in schema.columns} == {"a": "categorical", "b": "dropped"}
+
+
+def test_titanic_roles_are_sensible(titanic):
+    df = read_table(str(titanic))
+    roles = {c.name: c.role for c in infer_schema(df, "Survived", "binary").columns}
+    assert roles["PassengerId"] == "identifier"
+    assert roles["Sex"] == "categorical"
+    assert roles["Age"] == "numeric"
+    assert roles["Name"] == "text"  # titles (Mr, Mrs, Master) carry signal through TF-IDF
+
+
+def test_integer_measure_is_not_an_identifier():
+    s = pd.Series(np.random.default_rng(0).permutation(1000)[:50] * 7, name="income")
+    assert infer_role(s)[0] == "numeric"
