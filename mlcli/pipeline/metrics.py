@@ -105,3 +105,25 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+IMBALANCED_RATIO = 3.0  # majority/minority class size above which reports lead with the minority class
+
+
+def minority_summary(y_true: np.ndarray, proba: np.ndarray | None, per_class_rows: list[dict[str, Any]],
+                     metrics: dict[str, Any]) -> dict[str, Any] | None:
+    """Minority-class precision/recall/F1 and PR AUC, when the classes are imbalanced (else None)."""
+    from sklearn.metrics import average_precision_score
+
+    counts = np.bincount(y_true, minlength=len(per_class_rows))
+    present = counts[counts > 0]
+    if len(present) < 2 or present.max() / present.min() < IMBALANCED_RATIO:
+        return None
+    k = int(np.argmin(np.where(counts > 0, counts, np.iinfo(np.int64).max)))
+    row = per_class_rows[k]
+    pr_auc = None
+    if proba is not None:
+        pr_auc = _clean(average_precision_score((y_true == k).astype(int), proba[:, k]))
+    return {"class": row["class"], "support": row["support"], "imbalance_ratio": round(float(present.max() / present.min()), 3),
+            "precision": row["precision"], "recall": row["recall"], "f1": row["f1"], "pr_auc": pr_auc,
+            "balanced_accuracy": metrics.get("balanced_accuracy")}

@@ -15,6 +15,20 @@ def check_threshold(threshold: float | None) -> None:
         raise ConfigError(f"--threshold must be between 0 and 1 (exclusive), got {threshold}")
 
 
+def parse_threshold(text: str | None) -> float | str | None:
+    """--threshold: a probability in (0, 1) or 'auto'."""
+    if text is None:
+        return None
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"--threshold must be a probability in (0, 1) or 'auto', got '{text}'") from None
+    check_threshold(value)
+    return value
+
+
 def predict_indices(pipeline: Any, X: pd.DataFrame, task: str, threshold: float | None = None
                     ) -> tuple[np.ndarray, np.ndarray | None]:
     """(predictions, probabilities). For classifiers predictions are class indices 0..k-1."""

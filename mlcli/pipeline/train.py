@@ -108,6 +108,7 @@ class EvalReport:
     per_class: list[dict[str, Any]] | None = None
     n_rows: int = 0
     threshold: float | None = None
+    minority: dict[str, Any] | None = None  # set when the classes are imbalanced
 
     def to_dict(self) -> dict[str, Any]:
         d = {"task": self.task, "rows": self.n_rows, "metrics": self.metrics}
@@ -115,22 +116,32 @@ class EvalReport:
             d.update(classes=self.classes, confusion_matrix=self.confusion, per_class=self.per_class)
             if self.threshold is not None:
                 d["threshold"] = self.threshold
+            if self.minority is not None:
+                d["minority"] = self.minority
         return d
 
 
 def measure(pipeline: Any, X: pd.DataFrame, y: np.ndarray, task: str, classes: list[Any],
             threshold: float | None = None) -> EvalReport:
     pred, proba = predict_indices(pipeline, X, task, threshold)
+    return report_from_predictions(y, pred, proba, task, classes, threshold)
+
+
+def report_from_predictions(y: np.ndarray, pred: np.ndarray, proba: np.ndarray | None, task: str,
+                            classes: list[Any], threshold: float | None = None) -> EvalReport:
+    """The EvalReport of predictions already made (cv keeps the predictions for --oof)."""
     if task == "regression":
         return EvalReport(task, M.regression_metrics(y, pred), n_rows=len(y))
     k = len(classes)
-    return EvalReport(task, M.classification_metrics(y, pred, proba, k), classes,
-                      M.confusion(y, pred, k), M.per_class(y, pred, classes), len(y), threshold)
+    per_class = M.per_class(y, pred, classes)
+    metrics = M.classification_metrics(y, pred, proba, k)
+    return EvalReport(task, metrics, classes, M.confusion(y, pred, k), per_class, len(y), threshold,
+                      M.minority_summary(y, proba, per_class, metrics))
 
 
 def native_importances(pipeline: Any) -> list[dict[str, Any]]:
     """The model's own importances summed back to user columns, largest first ([] if it has none)."""
-    from mlcli.pipeline.preprocess import feature_sources
+    from mlcli.pipeline.preprocess import model_input_sources
 
     model = pipeline.named_steps["model"]
     values = None
@@ -141,7 +152,7 @@ def native_importances(pipeline: Any) -> list[dict[str, Any]]:
         values = np.abs(coef).mean(axis=0)
     if values is None:
         return []
-    sources = feature_sources(pipeline.named_steps["preprocess"])
+    sources = model_input_sources(pipeline)
     if len(sources) != len(values):
         return []
     totals: dict[str, float] = {}
@@ -159,7 +170,8 @@ class TrainRequest:
     test_size: float = 0.2
     test_path: str | None = None
     out: str | None = None
-    threshold: float | None = None
+    threshold: float | str | None = None  # a probability, or 'auto' (chosen on out-of-fold predictions)
+    optimize: str = "f1"  # what --threshold auto optimises: f1 | youden | precision=P | recall=R
 
 
 @dataclass
@@ -177,6 +189,8 @@ class TrainResult:
     dropped_rows: int
     params: dict[str, Any]
     source: str
+    balance: str | None = None
+    threshold_tuning: dict[str, Any] | None = None
 
     @property
     def gap(self) -> dict[str, Any]:
@@ -197,7 +211,8 @@ class TrainResult:
             "columns": [c.to_dict() for c in self.schema.columns],
             "params": self.params, "metrics": self.test.metrics, "train_metrics": self.train.metrics,
             "gap": self.gap, "test": self.test.to_dict(), "importances": self.importances,
-            "timings": self.timings, "bundle": self.bundle,
+            "timings": self.timings, "bundle": self.bundle, "balance": self.balance,
+            "threshold_tuning": self.threshold_tuning,
         }
 
 
@@ -211,7 +226,9 @@ def train(req: TrainRequest, notify: Notify = _quiet, stdin: Any = None) -> Trai
 
     t0 = time.perf_counter()
     spec = get_spec(req.model.model)  # an unknown model fails before the data is read
-    check_threshold(req.threshold)
+    auto_threshold = isinstance(req.threshold, str) and req.threshold.strip().lower() == "auto"
+    if not auto_threshold:
+        check_threshold(req.threshold)
     if not 0.0 < req.test_size < 1.0:
         raise ConfigError(f"--test-size must be between 0 and 1, got {req.test_size}")
     ds = load_dataset(req.data, notify, stdin)
@@ -242,40 +259,82 @@ def train(req: TrainRequest, notify: Notify = _quiet, stdin: Any = None) -> Trai
             raise DataError(f"only {len(y)} rows: too few to hold out a test set")
         X_train, X_test, y_train, y_test = train_test_split(ds.X, y, test_size=req.test_size,
                                                             random_state=req.model.seed, stratify=stratify)
+    if isinstance(req.model.class_weight, dict):  # labels -> class indices, as the model sees them
+        from mlcli.pipeline.balance import class_weight_value
+
+        req.model.class_weight = class_weight_value(spec.class_weight, req.model.class_weight, spec.name, classes)
     pipeline = build_pipeline(ds.schema, req.model)
-    notify(f"fitting {spec.name} on {len(X_train)} rows, {len(ds.schema.used)} columns ({ds.task})")
     t1 = time.perf_counter()
+    tuning = None
+    if auto_threshold:
+        from mlcli.pipeline.balance import choose_threshold, oof_probabilities
+
+        notify(f"choosing the decision threshold on out-of-fold predictions of the {len(X_train)} training rows")
+        try:
+            oof = oof_probabilities(pipeline, X_train, y_train, req.model.seed)
+        except ValueError as exc:
+            raise _fit_error(exc, spec.name) from exc
+        value, how = choose_threshold(y_train, oof, req.optimize)
+        tuning = {"threshold": round(value, 6), "chosen_by": how, "optimize": req.optimize}
+    notify(f"fitting {spec.name} on {len(X_train)} rows, {len(ds.schema.used)} columns ({ds.task})")
     try:
         pipeline.fit(X_train, y_train)
     except ValueError as exc:
         raise _fit_error(exc, spec.name) from exc
     t_fit = time.perf_counter() - t1
     t2 = time.perf_counter()
-    threshold = req.threshold if req.threshold is not None else (0.5 if ds.task == "binary" else None)
+    if tuning:
+        threshold = tuning["threshold"]
+    else:
+        threshold = req.threshold if req.threshold is not None else (0.5 if ds.task == "binary" else None)
     test_report = measure(pipeline, X_test, y_test, ds.task, classes, threshold)
     t_eval = time.perf_counter() - t2
     train_report = measure(pipeline, X_train, y_train, ds.task, classes, threshold)
+    if tuning:
+        default = measure(pipeline, X_test, y_test, ds.task, classes, 0.5).metrics
+        keys = ("precision", "recall", "f1", "balanced_accuracy")
+        tuning["at_0.5"] = {k: default.get(k) for k in keys}
+        tuning["at_threshold"] = {k: test_report.metrics.get(k) for k in keys}
     importances = native_importances(pipeline)
 
     out = req.out or default_out(req.data.path, spec.name)
-    meta = {
+    meta = bundle_meta(ds, req.model, classes, threshold, test_report.metrics, train_report.metrics,
+                       importances, len(X_train), len(X_test))
+    path = save_bundle(out, pipeline, meta)
+    timings = {"load": round(t_load, 3), "fit": round(t_fit, 3), "predict": round(t_eval, 3),
+               "total": round(time.perf_counter() - t0, 3)}
+    return TrainResult(spec.name, ds.schema, len(X_train), len(X_test), test_report, train_report, importances,
+                       timings, str(path), ds.target_reason, ds.dropped_rows, req.model.params, ds.source,
+                       balance=_balance_label(req.model), threshold_tuning=tuning)
+
+
+def _balance_label(config: ModelConfig) -> str | None:
+    if config.class_weight is not None or (config.balance or "").lower() == "class-weight":
+        return "class-weight"
+    return None if (config.balance or "none").lower() == "none" else config.balance
+
+
+def bundle_meta(ds: Dataset, config: ModelConfig, classes: list[Any], threshold: float | None,
+                metrics: dict[str, Any], train_metrics: dict[str, Any], importances: list[dict[str, Any]],
+                train_rows: int, test_rows: int) -> dict[str, Any]:
+    """The mlcli.json of a bundle (shared by train and cv --save-best)."""
+    spec = get_spec(config.model)
+    return {
         "mlcli_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "libraries": library_versions(*{"xgboost": ("xgboost-cpu", "xgboost"), "lightgbm": ("lightgbm",),
                                          "catboost": ("catboost",)}.get(spec.package, ())),
         "model": spec.name, "task": ds.task, "target": ds.schema.target, "classes": classes,
-        "threshold": threshold, "schema": ds.schema.to_dict(), "params": req.model.params,
-        "preprocess": vars(req.model.preprocess), "seed": req.model.seed,
+        "threshold": threshold, "schema": ds.schema.to_dict(), "params": config.params,
+        "preprocess": vars(config.preprocess), "seed": config.seed,
         "data": {"source": ds.source, "fingerprint": fingerprint(ds.frame), "rows": len(ds.frame),
-                 "train_rows": len(X_train), "test_rows": len(X_test)},
-        "metrics": test_report.metrics, "train_metrics": train_report.metrics,
+                 "train_rows": train_rows, "test_rows": test_rows},
+        "metrics": metrics, "train_metrics": train_metrics,
         "importances": importances[:20],
+        "balance": _balance_label(config), "ratio": config.ratio,
+        "class_weight": config.class_weight if not isinstance(config.class_weight, dict)
+        else {str(k): v for k, v in config.class_weight.items()},
     }
-    path = save_bundle(out, pipeline, meta)
-    timings = {"load": round(t_load, 3), "fit": round(t_fit, 3), "predict": round(t_eval, 3),
-               "total": round(time.perf_counter() - t0, 3)}
-    return TrainResult(spec.name, ds.schema, len(X_train), len(X_test), test_report, train_report, importances,
-                       timings, str(path), ds.target_reason, ds.dropped_rows, req.model.params, ds.source)
 
 
 def _fit_error(exc: ValueError, model: str) -> Exception:

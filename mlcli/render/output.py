@@ -93,3 +93,19 @@ def library_chatter_to_stderr():
     import contextlib
 
     return contextlib.redirect_stdout(sys.stderr)
+
+
+def write_table_file(frame: Any, path: str) -> None:
+    """Write rows to a file chosen by extension (.parquet, .jsonl/.json, else CSV), atomically."""
+    from pathlib import Path
+
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.tmp")
+    suffix = target.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        frame.to_parquet(tmp, index=False)
+    elif suffix in (".jsonl", ".json", ".ndjson"):
+        frame.to_json(tmp, orient="records", lines=True, force_ascii=False)
+    else:
+        frame.to_csv(tmp, index=False, sep="\t" if suffix == ".tsv" else ",")
+    tmp.replace(target)

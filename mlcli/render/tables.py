@@ -103,7 +103,28 @@ def importance_table(items: list[dict[str, Any]], top: int = 10, title: str = "T
     return t
 
 
+def minority_panel(m: dict[str, Any]) -> Panel:
+    lines = (f"[bold]Minority class '{m['class']}'[/bold] — {m['support']} rows, imbalance ratio "
+             f"{m['imbalance_ratio']:.1f}:1 (accuracy alone is misleading here)\n"
+             f"precision {fmt_num(m['precision'])} · recall {fmt_num(m['recall'])} · F1 {fmt_num(m['f1'])} · "
+             f"PR AUC {fmt_num(m['pr_auc'])} · balanced accuracy {fmt_num(m['balanced_accuracy'])}")
+    return Panel(lines, expand=False, border_style="yellow")
+
+
+def threshold_table(t: dict[str, Any]) -> Table:
+    table = Table(title=f"Decision threshold {t['threshold']:.3f} — {t['chosen_by']}", box=box.SIMPLE_HEAD,
+                  title_justify="left")
+    table.add_column("on the test rows")
+    table.add_column("at 0.5", justify="right")
+    table.add_column(f"at {t['threshold']:.3f}", justify="right", style="bold")
+    for key in ("precision", "recall", "f1", "balanced_accuracy"):
+        table.add_row(METRIC_LABELS.get(key, key), fmt_num(t["at_0.5"].get(key)), fmt_num(t["at_threshold"].get(key)))
+    return table
+
+
 def render_eval_block(console: Console, doc: dict[str, Any], train_metrics: dict[str, Any] | None = None) -> None:
+    if doc.get("minority"):
+        console.print(minority_panel(doc["minority"]))
     console.print(metrics_table(doc["metrics"], train_metrics))
     if doc.get("confusion_matrix"):
         console.print(confusion_table(doc["confusion_matrix"], doc["classes"]))
@@ -113,11 +134,14 @@ def render_eval_block(console: Console, doc: dict[str, Any], train_metrics: dict
 
 def render_train(console: Console, doc: dict[str, Any]) -> None:
     rows = doc["rows"]
-    head = (f"[bold]{doc['model']}[/bold] · {doc['task']} · target [bold]{doc['target']}[/bold] · "
+    balance = f" · balance {doc['balance']}" if doc.get("balance") else ""
+    head = (f"[bold]{doc['model']}[/bold]{balance} · {doc['task']} · target [bold]{doc['target']}[/bold] · "
             f"{rows['train']} train / {rows['test']} test rows · {doc['data']}")
     console.print(Panel(head, title="mlcli train", expand=False))
     console.print(roles_table(doc["columns"]))
     render_eval_block(console, doc["test"], doc.get("train_metrics"))
+    if doc.get("threshold_tuning"):
+        console.print(threshold_table(doc["threshold_tuning"]))
     gap = doc.get("gap") or {}
     if gap.get("gap") is not None:
         label = METRIC_LABELS.get(gap["metric"], gap["metric"])
@@ -175,3 +199,32 @@ def render_rows_table(console: Console, frame: Any, limit: int = 50) -> None:
     console.print(t)
     if len(frame) > limit:
         console.print(f"[dim]... {len(frame) - limit} more rows (use --format csv for all)[/dim]")
+
+
+def render_balance(console: Console, doc: dict[str, Any]) -> None:
+    after = {c["class"]: c for c in doc["after"] or []}
+    biggest = max([c["count"] for c in doc["before"]] + [c["count"] for c in after.values()])
+    t = Table(title=f"Classes of '{doc['target']}'" + (f" before and after {doc['method']}" if doc["method"] else ""),
+              box=box.SIMPLE_HEAD, title_justify="left")
+    t.add_column("class")
+    t.add_column("before", justify="right")
+    t.add_column("")
+    if after:
+        t.add_column("after", justify="right")
+        t.add_column("")
+    for c in doc["before"]:
+        row = [str(c["class"]), f"{c['count']} ({c['share']:.1%})", bar(c["count"] / biggest, 14, "cyan")]
+        if after:
+            a = after.get(c["class"], {"count": 0, "share": 0.0})
+            row += [f"{a['count']} ({a['share']:.1%})", bar(a["count"] / biggest, 14, "green")]
+        t.add_row(*row)
+    console.print(t)
+    ratio = f"Imbalance ratio (largest / smallest class): {doc['imbalance_ratio_before']:.2f}"
+    if doc["imbalance_ratio_after"] is not None:
+        ratio += f" → {doc['imbalance_ratio_after']:.2f}"
+    console.print(ratio)
+    if doc.get("note"):
+        console.print(f"[yellow]{doc['note']}[/yellow]")
+    if not doc["method"]:
+        for tip in doc["advice"]:
+            console.print(f"• {tip}")

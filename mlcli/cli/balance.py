@@ -1,0 +1,92 @@
+"""mlcli balance: class counts, imbalance ratio and advice; with --method, the resampled rows."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from mlcli.cli import options as o
+from mlcli.cli.state import state
+
+METHODS_HELP = ("oversample, undersample, smote (SMOTE-NC with categoricals), smote-nc, smote-n, borderline-smote, "
+                "svm-smote, adasyn, nearmiss-1/2/3, tomek, enn, cluster-centroids, smote-tomek, smote-enn")
+
+
+def balance(
+    data: Annotated[str, typer.Argument(help="Data file or - for stdin.")],
+    target: o.Target = None,
+    method: Annotated[Optional[str], typer.Option("--method", help=f"Resampling method: {METHODS_HELP}. "
+                                                  "Without it, only the report.")] = None,
+    ratio: o.Ratio = None,
+    param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="Method parameter key=value, "
+                                                       "e.g. k_neighbors=3.")] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the rows to this file "
+                                                  "(.csv, .parquet, .jsonl); the report goes to stdout.")] = None,
+    task: o.Task = None,
+    drop: o.Drop = None,
+    categorical: o.Categorical = None,
+    numeric: o.Numeric = None,
+    sep: o.Sep = None,
+    encoding: o.Encoding = None,
+    seed: o.Seed = 42,
+    fmt: o.Format = None,
+    quiet: o.Quiet = False,
+    debug: o.Debug = False,
+) -> None:
+    """Show class counts and the imbalance ratio; with --method, resample and write the rows in the input's columns.
+
+    Example: mlcli balance stroke.csv --target stroke --method smote -o balanced.csv
+    """
+    import sys
+
+    from mlcli.pipeline.balance import run_balance
+    from mlcli.pipeline.train import DataOptions
+    from mlcli.registry.models import parse_params
+    from mlcli.registry.resamplers import parse_ratio
+    from mlcli.render.output import Notifier, library_chatter_to_stderr, resolve_format, write_json, write_table_file
+
+    notify = Notifier(state.quiet)
+    opts = DataOptions(data, target, task, sep, encoding, drop or [], categorical or [], [], numeric or [])
+    with library_chatter_to_stderr():
+        result = run_balance(opts, method, parse_params(param), parse_ratio(ratio), seed, notify)
+    doc = result.to_dict()
+    if result.note:
+        notify(result.note)
+    rows_to_stdout = result.rows is not None and not output
+    fmt = resolve_format(fmt, rows=rows_to_stdout)
+    if output and result.rows is not None:
+        write_table_file(result.rows, output)
+        notify(f"wrote {len(result.rows)} rows to {output}")
+    if rows_to_stdout and fmt in ("csv", "json"):
+        from mlcli.render.output import write_rows
+
+        _report_to_stderr(doc, notify)
+        write_rows(result.rows, fmt)
+        return
+    if fmt == "table" or (rows_to_stdout and fmt == "table"):
+        from mlcli.render.output import stdout_console
+        from mlcli.render.tables import render_balance
+
+        render_balance(stdout_console(), doc)
+        if rows_to_stdout:
+            notify("the resampled rows were not printed on the terminal: pipe them, or give -o FILE")
+    elif fmt == "csv":
+        sys.stdout.write("stage,class,count,share\n" + "".join(
+            f"{stage},{c['class']},{c['count']},{c['share']}\n" for stage in ("before", "after")
+            for c in (doc[stage] or [])))
+    else:
+        write_json(doc)
+
+
+def _report_to_stderr(doc: dict, notify) -> None:
+    def counts(rows):
+        return ", ".join(f"{c['class']}: {c['count']}" for c in rows)
+
+    notify(f"class counts before: {counts(doc['before'])} (ratio {doc['imbalance_ratio_before']:.2f})")
+    if doc["after"]:
+        notify(f"class counts after {doc['method']}: {counts(doc['after'])} (ratio {doc['imbalance_ratio_after']:.2f})")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("balance")(balance)
