@@ -149,6 +149,21 @@ _register(ModelSpec(
     aliases=("bert", "minilm", "fine-tune", "finetune")))
 
 
+# ensembles made for imbalanced classes (imbalanced-learn): each member sees a balanced sample
+_register(ModelSpec(
+    "balanced-rf", "Balanced random forest: each tree on a balanced bootstrap (imbalanced-learn)",
+    classifier="imblearn.ensemble:BalancedRandomForestClassifier", package="imblearn",
+    defaults={"sampling_strategy": "all", "replacement": True, "bootstrap": False},
+    threads_param="n_jobs", scale=False, aliases=("brf", "balanced-random-forest")))
+_register(ModelSpec(
+    "easy-ensemble", "Easy ensemble: AdaBoost learners on balanced under-samples (imbalanced-learn)",
+    classifier="imblearn.ensemble:EasyEnsembleClassifier", package="imblearn", threads_param="n_jobs",
+    scale=False, class_weight=None, aliases=("easyensemble",)))
+_register(ModelSpec(
+    "rusboost", "RUSBoost: boosting with random under-sampling at each round (imbalanced-learn)",
+    classifier="imblearn.ensemble:RUSBoostClassifier", package="imblearn", scale=False, class_weight=None))
+
+
 def _alias_table() -> dict[str, str]:
     table = {name: name for name in MODELS}
     for spec in MODELS.values():
