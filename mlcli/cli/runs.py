@@ -1,0 +1,190 @@
+"""mlcli runs: the run history (list, show, compare, rerun)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from mlcli.cli import options as o
+from mlcli.cli.state import state
+
+runs_app = typer.Typer(
+    name="runs", help="The run history: every train, cv and evaluate run, with its recipe and metrics.",
+    no_args_is_help=True, rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+RunId = Annotated[int, typer.Argument(help="Run id (see: mlcli runs list).", show_default=False)]
+TABLE_LIMIT = 20
+
+
+def _history():
+    from mlcli.pipeline.history import History
+
+    return History(create=False)
+
+
+@runs_app.command("list")
+def list_runs(
+    limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=0, help=f"Show at most N runs, newest first "
+                                                 f"(0: all; default {TABLE_LIMIT} in a table, all as JSON/CSV).")] = None,
+    command: Annotated[Optional[str], typer.Option("--command", "-c", help="Only runs of this command: "
+                                                   "train|cv|evaluate.")] = None,
+    status: Annotated[Optional[str], typer.Option("--status", help="Only runs with this status: "
+                                                  "finished|failed|interrupted|running.")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Only runs of this model (cv: the best).")] = None,
+    fmt: o.Format = None,
+    quiet: o.Quiet = False,
+    debug: o.Debug = False,
+) -> None:
+    """Recorded runs, newest first.
+
+    Example: mlcli runs list --format json | jq '.[] | select(.metrics.roc_auc > 0.9)'
+    """
+    from mlcli.errors import ConfigError, did_you_mean
+    from mlcli.pipeline.history import STATUSES
+    from mlcli.render.output import Notifier, resolve_format, write_json
+
+    from mlcli.cli.recipe_support import TRACKED_COMMANDS
+
+    if command is not None and command not in TRACKED_COMMANDS:
+        raise ConfigError(f"--command must be one of {', '.join(TRACKED_COMMANDS)}, got '{command}'"
+                          f"{did_you_mean(command, TRACKED_COMMANDS)}")
+    if status is not None and status not in STATUSES:
+        raise ConfigError(f"--status must be one of {', '.join(STATUSES)}, got '{status}'{did_you_mean(status, STATUSES)}")
+    fmt = resolve_format(fmt, rows=True)
+    if limit is None:
+        limit = TABLE_LIMIT if fmt == "table" else 0
+    with _history() as h:
+        runs = h.list(limit=limit or None, command=command, status=status, model=model)
+        total = len(h.list(command=command, status=status, model=model)) if fmt == "table" and limit else len(runs)
+        path = h.path
+    if fmt == "json":
+        write_json(runs)
+    elif fmt == "csv":
+        import sys
+
+        from mlcli.render.runs import runs_csv
+
+        sys.stdout.write(runs_csv(runs))
+    else:
+        from mlcli.render.output import stdout_console
+        from mlcli.render.runs import render_runs
+
+        notify = Notifier(state.quiet)
+        if not runs:
+            notify(f"no runs recorded yet in {path}" if not (command or status or model) else "no run matches")
+            return
+        render_runs(stdout_console(), runs)
+        if total > len(runs):
+            notify(f"showing the {len(runs)} newest of {total} runs; --limit 0 shows all")
+
+
+@runs_app.command("show")
+def show(
+    run_id: RunId,
+    fmt: o.Format = None,
+    quiet: o.Quiet = False,
+    debug: o.Debug = False,
+) -> None:
+    """Everything recorded about one run: command, recipe, data, libraries, metrics.
+
+    Example: mlcli runs show 42
+    """
+    from mlcli.render.output import resolve_format, write_json
+
+    with _history() as h:
+        run = h.get(run_id)
+    fmt = resolve_format(fmt)
+    if fmt == "table":
+        from mlcli.render.output import stdout_console
+        from mlcli.render.runs import render_run
+
+        render_run(stdout_console(), run)
+    elif fmt == "csv":
+        import sys
+
+        from mlcli.render.runs import metrics_csv
+
+        sys.stdout.write(metrics_csv(run))
+    else:
+        write_json(run)
+
+
+@runs_app.command("compare")
+def compare(
+    run_ids: Annotated[list[int], typer.Argument(help="Two or more run ids.", show_default=False)],
+    fmt: o.Format = None,
+    quiet: o.Quiet = False,
+    debug: o.Debug = False,
+) -> None:
+    """Settings and metrics of runs side by side; the settings that differ come first.
+
+    Example: mlcli runs compare 41 42
+    """
+    from mlcli.errors import ConfigError
+    from mlcli.pipeline.history import compare_runs
+    from mlcli.render.output import resolve_format, write_json
+
+    if len(run_ids) < 2:
+        raise ConfigError(f"runs compare needs two or more run ids, got {len(run_ids)}: e.g. mlcli runs compare 41 42")
+    with _history() as h:
+        runs = [h.get(i) for i in run_ids]
+    doc = compare_runs(runs)
+    fmt = resolve_format(fmt)
+    if fmt == "table":
+        from mlcli.render.output import stdout_console
+        from mlcli.render.runs import render_compare
+
+        render_compare(stdout_console(), doc)
+    elif fmt == "csv":
+        import sys
+
+        from mlcli.render.runs import compare_csv
+
+        sys.stdout.write(compare_csv(doc))
+    else:
+        write_json(doc)
+
+
+@runs_app.command("rerun", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def rerun(
+    ctx: typer.Context,
+    run_id: RunId,
+) -> None:
+    """Run a recorded run again with the same recipe; options after the id are added (the later one wins).
+
+    Example: mlcli runs rerun 42 --folds 10 --format json
+    """
+    from mlcli.cli.recipe_support import key_specs, to_argv
+    from mlcli.errors import ConfigError
+    from mlcli.pipeline.recipe import Recipe, resolve
+
+    with _history() as h:
+        run = h.get(run_id)
+    if not run.get("recipe"):
+        raise ConfigError(f"run {run_id} has no recorded recipe, so it cannot be rerun")
+    name = run["command"]
+    root = ctx.find_root()
+    cmd = root.command.get_command(root, name)
+    if cmd is None:
+        raise ConfigError(f"run {run_id} is a '{name}' run, a command this mlcli does not have")
+    from pathlib import Path
+
+    values = dict(run["recipe"])
+    values.pop("command", None)
+    recipe = Recipe(Path(f"of run {run_id}"), values, None)
+    params = resolve(recipe, name, key_specs(cmd))
+    argv = to_argv(name, cmd.params, params)[1:] + list(ctx.args)
+    ctx.meta["mlcli.rerun_of"] = run_id
+    from mlcli.cli.recipe_support import command_line
+    from mlcli.render.output import Notifier
+
+    Notifier(state.quiet or bool({"--quiet", "-q"} & set(ctx.args)))(
+        f"rerun of run {run_id}: {command_line([name, *argv])}")
+    with cmd.make_context(name, argv, parent=ctx) as sub:
+        cmd.invoke(sub)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(runs_app, name="runs")
