@@ -1,0 +1,112 @@
+"""mlcli cv."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from mlcli.cli import options as o
+from mlcli.cli.recipe_support import record_result
+from mlcli.cli.state import state
+from mlcli.errors import EXIT_INTERRUPTED
+
+
+def cv(
+    data: Annotated[str, typer.Argument(help="Data file (CSV/TSV/Parquet/JSON Lines) or - for stdin.")],
+    models: Annotated[Optional[list[str]], typer.Option(
+        "--models", "--model", "-m", help="Models to compare (comma list, repeatable), or a set: fast (quick "
+                                          "models, the default), all (every installed model for the task).")] = None,
+    target: o.Target = None,
+    task: o.Task = None,
+    folds: Annotated[int, typer.Option("--folds", "-k", min=2, help="Number of folds (stratified for "
+                                                                   "classification).")] = 5,
+    repeats: Annotated[int, typer.Option("--repeats", "-r", min=1, help="Repeat the K folds with new shuffles "
+                                                                       "(seed, seed+1, ...).")] = 1,
+    groups: Annotated[Optional[str], typer.Option("--groups", help="Column whose rows must stay in one fold "
+                                                  "(grouped folds); it is not used as a feature.")] = None,
+    metric: Annotated[Optional[str], typer.Option("--metric", help="Sort by this metric (default: roc_auc binary, "
+                                                  "f1_macro multiclass, rmse regression).")] = None,
+    grid: Annotated[Optional[list[str]], typer.Option("--grid", "-g", help="Hyperparameter values to try, "
+                                                      "key=v1,v2,... (repeatable: every combination runs); "
+                                                      "shows train and test scores side by side.")] = None,
+    param: o.Params = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Fold fits to run at once (default 1; -1: "
+                                                "one per core or, with --scheduler, every worker thread); each "
+                                                "model gets cores / jobs threads.")] = None,
+    threads: o.Threads = None,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run the fits on a Dask cluster, e.g. "
+                                                     "tcp://host:8786 (needs dask[distributed]).")] = None,
+    timeout: Annotated[Optional[float], typer.Option("--timeout", help="Seconds allowed per model over all its "
+                                                     "folds; a model past it is reported as timed out.")] = None,
+    oof: Annotated[Optional[str], typer.Option("--oof", help="Write out-of-fold predictions to this file "
+                                               "(CSV; .json/.jsonl for JSON records).")] = None,
+    save_best: Annotated[Optional[str], typer.Option("--save-best", help="Refit the best model on all rows and "
+                                                     "save a model bundle in this directory.")] = None,
+    train_scores: Annotated[bool, typer.Option("--train-scores", help="Also score each fold's training rows "
+                                               "(always on with --grid).")] = False,
+    scale: o.Scale = "auto",
+    poly: o.Poly = None,
+    pca: o.Pca = None,
+    drop: o.Drop = None,
+    categorical: o.Categorical = None,
+    text: o.TextCols = None,
+    numeric: o.Numeric = None,
+    sep: o.Sep = None,
+    encoding: o.Encoding = None,
+    seed: o.Seed = 42,
+    fmt: o.Format = None,
+    quiet: o.Quiet = False,
+    debug: o.Debug = False,
+) -> None:
+    """Compare models across the same cross-validation folds: a leaderboard with mean ± std of every metric.
+
+    Example: mlcli cv titanic.csv --models logreg,rf,xgboost --jobs 2
+    """
+    from pathlib import Path
+
+    from mlcli.errors import ConfigError
+    from mlcli.pipeline.cv import CVRequest, parse_grid, run_cv
+    from mlcli.pipeline.preprocess import PreprocessOptions
+    from mlcli.pipeline.train import DataOptions
+    from mlcli.registry.models import parse_params
+    from mlcli.render.cv import FoldProgress, leaderboard_csv, render_cv
+    from mlcli.render.output import Notifier, resolve_format, stdout_console, write_json, write_rows
+
+    notify = Notifier(state.quiet)
+    if oof and not Path(oof).parent.is_dir():
+        raise ConfigError(f"--oof {oof}: directory {Path(oof).parent} does not exist")
+    req = CVRequest(
+        data=DataOptions(data, target, task, sep, encoding, drop or [], categorical or [], text or [], numeric or []),
+        models=models or ["fast"], params=parse_params(param),
+        preprocess=PreprocessOptions(scale=scale, poly=poly, pca=pca), seed=seed, folds=folds, repeats=repeats,
+        groups=groups, metric=metric, grid=parse_grid(grid), jobs=jobs, threads=threads, scheduler=scheduler,
+        timeout=timeout, oof=bool(oof), train_scores=train_scores, save_best=save_best,
+    )
+    with FoldProgress(enabled=not state.quiet) as progress:
+        result = run_cv(req, notify=notify, progress=progress)
+    for line in result.warnings:
+        notify.warn(line)
+    if oof and result.oof is not None:
+        write_rows(result.oof, "json" if oof.endswith((".json", ".jsonl")) else "csv", oof)
+        notify(f"out-of-fold predictions written to {oof} ({len(result.oof)} rows)")
+    doc = result.to_dict()
+    record_result(doc)  # for the run history (mlcli.cli.recipe_support)
+    fmt = resolve_format(fmt)
+    if fmt == "table":
+        render_cv(stdout_console(), doc)
+    elif fmt == "csv":
+        import sys
+
+        sys.stdout.write(leaderboard_csv(doc))
+    else:
+        write_json(doc)
+    if result.saved:
+        notify(f"best model ({result.best.candidate.label}) saved to {result.saved}")
+    if result.interrupted:
+        notify.warn(f"interrupted: partial leaderboard from {result.n_done} of {result.n_fits} fits")
+        raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("cv")(cv)
