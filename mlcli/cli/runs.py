@@ -14,8 +14,20 @@ runs_app = typer.Typer(
     no_args_is_help=True, rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-RunId = Annotated[int, typer.Argument(help="Run id (see: mlcli runs list).", show_default=False)]
+RunId = Annotated[str, typer.Argument(help="Run id (see: mlcli runs list).", metavar="ID", show_default=False)]
 TABLE_LIMIT = 20
+
+
+def _run_id(text: str) -> int:
+    from mlcli.errors import ConfigError
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"a run id is a whole number (see: mlcli runs list), got '{text}'") from None
+    if value < 1:
+        raise ConfigError(f"run ids start at 1, got {value}")
+    return value
 
 
 def _history():
@@ -94,7 +106,7 @@ def show(
     from mlcli.render.output import resolve_format, write_json
 
     with _history() as h:
-        run = h.get(run_id)
+        run = h.get(_run_id(run_id))
     fmt = resolve_format(fmt)
     if fmt == "table":
         from mlcli.render.output import stdout_console
@@ -113,7 +125,8 @@ def show(
 
 @runs_app.command("compare")
 def compare(
-    run_ids: Annotated[list[int], typer.Argument(help="Two or more run ids.", show_default=False)],
+    run_ids: Annotated[list[str], typer.Argument(help="Two or more run ids.", metavar="ID ID...",
+                                                 show_default=False)],
     fmt: o.Format = None,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
@@ -128,8 +141,9 @@ def compare(
 
     if len(run_ids) < 2:
         raise ConfigError(f"runs compare needs two or more run ids, got {len(run_ids)}: e.g. mlcli runs compare 41 42")
+    ids = [_run_id(i) for i in run_ids]
     with _history() as h:
-        runs = [h.get(i) for i in run_ids]
+        runs = [h.get(i) for i in ids]
     doc = compare_runs(runs)
     fmt = resolve_format(fmt)
     if fmt == "table":
@@ -160,6 +174,7 @@ def rerun(
     from mlcli.errors import ConfigError
     from mlcli.pipeline.recipe import Recipe, resolve
 
+    run_id = _run_id(run_id)  # type: ignore[assignment]
     with _history() as h:
         run = h.get(run_id)
     if not run.get("recipe"):
