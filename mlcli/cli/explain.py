@@ -28,10 +28,10 @@ def explain(
     where: Annotated[Optional[str], typer.Option("--where", help="Explain the first row where COLUMN=VALUE "
                                                                  "(e.g. --where Name='Smith, Mr. John').")] = None,
     sample: Annotated[Optional[int], typer.Option(
-        "--sample", help="Explain at most N rows, a random sample (default: all rows; 500 for the slower "
-                         "model-agnostic SHAP).")] = None,
-    background: Annotated[int, typer.Option("--background", help="Model-agnostic SHAP: rows of DATA that "
-                                                                  "stand in for 'column unknown'.")] = 50,
+        "--sample", help="SHAP: explain at most N rows, a random sample (default: all rows; 300 where SHAP "
+                         "needs a background sample).")] = None,
+    background: Annotated[int, typer.Option("--background", help="SHAP for models other than boosted trees: rows "
+                                                                  "of DATA that stand in for 'column unknown'.")] = 50,
     top: Annotated[int, typer.Option("--top", min=1, help="Columns shown in the table and plot.")] = 20,
     plot: Annotated[Optional[str], typer.Option("--plot", help="Also draw a figure to FILE.png (bar chart; "
                                                                "SHAP summary plot for SHAP).")] = None,

@@ -34,7 +34,8 @@ Notify = Callable[[str], None]
 
 METHODS = ("native", "permutation", "shap", "all")
 IMPORTANCE_TYPES = ("gain", "split", "cover", "total_gain")
-AGNOSTIC_ROWS = 500  # rows explained by default with the (slow) model-agnostic SHAP explainer
+SLOW_ROWS = 300  # rows explained by default when SHAP needs a background sample (the slower explainers)
+DEEP_TREE = 30  # shap's path-dependent TreeSHAP loses precision on deeper trees: use a background sample
 LEAK_SHARE = 0.5  # a column carrying at least this share of the importance ...
 LEAK_SCORE = {"roc_auc": 0.97, "f1_macro": 0.97, "r2": 0.95}  # ... and scoring this well on its own
 DOMINANT_SHARE = 0.8  # without labelled data: a column carrying this share gets a hint
@@ -615,16 +616,37 @@ def _tree_contributions(pipeline: Any, Xt: Any, task: str, k: int) -> tuple[np.n
     return contrib, margin, kind_name, explainer
 
 
-def _sklearn_tree_contributions(pipeline: Any, Xt: Any, task: str, k: int
+def _tree_depth(model: Any) -> int:
+    """The deepest tree of a scikit-learn tree model (0 when unknown: histogram boosting keeps trees small)."""
+    if hasattr(model, "tree_"):
+        return int(model.tree_.max_depth)
+    trees = getattr(model, "estimators_", None)
+    if trees is None:
+        return 0
+    return max((int(t.tree_.max_depth) for t in np.ravel(np.asarray(trees, dtype=object))), default=0)
+
+
+def _sklearn_tree_contributions(pipeline: Any, Xt: Any, task: str, k: int, Xt_background: Any = None
                                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, str]:
-    """(contribs (n, k, p), base (n, k), output (n, k), kind, explainer) through shap's TreeExplainer."""
+    """(contribs (n, k, p), base (n, k), output (n, k), kind, explainer) through shap's TreeExplainer.
+
+    Path-dependent TreeSHAP (no background) for shallow trees; interventional TreeSHAP on a background sample
+    for deep ones (fully grown forests on many features), where the path-dependent sums lose all precision.
+    """
     shap = _import_shap("SHAP for scikit-learn tree models")
     model = final_model(pipeline)
     boosted = type(model).__name__.startswith(("HistGradientBoosting", "GradientBoosting"))
-    explainer = shap.TreeExplainer(model, model_output="raw")
     n, p = Xt.shape
+    if Xt_background is None:
+        explainer = shap.TreeExplainer(model, model_output="raw")
+        how, chunks = "shap TreeExplainer (path-dependent)", _chunks(n, p)
+    else:
+        bg = _dense(Xt_background).astype(np.float64)
+        explainer = shap.TreeExplainer(model, data=bg, feature_perturbation="interventional", model_output="raw")
+        how = f"shap TreeExplainer (interventional, {len(bg)} background rows)"
+        chunks = (slice(i, min(n, i + 32)) for i in range(0, n, 32))  # short calls: shap prints no progress bar
     parts = []
-    for sl in _chunks(n, p):
+    for sl in chunks:
         dense = _dense(Xt[sl]).astype(np.float64)
         sv = np.asarray(explainer.shap_values(dense, check_additivity=False), dtype=float)
         if sv.ndim == 2:
@@ -646,7 +668,7 @@ def _sklearn_tree_contributions(pipeline: Any, Xt: Any, task: str, k: int
         output = np.asarray(model.predict_proba(_dense(Xt)), dtype=float)
         output = output[:, 1:] if task == "binary" else output
         kind = "probability"
-    return values, base, output, kind, "shap TreeExplainer"
+    return values, base, output, kind, how
 
 
 def _blocks(pipeline: Any, schema: Schema) -> list[np.ndarray] | None:
@@ -763,7 +785,8 @@ def shap_values(pipeline: Any, schema: Schema, X: pd.DataFrame, task: str, class
         agg = _aggregator(sources, columns)
         Xt = transform(pipeline, X)
         if _kind_of(final_model(pipeline)) == "sklearn-tree":
-            vals, base, output, out_kind, explainer = _sklearn_tree_contributions(pipeline, Xt, task, k)
+            Xt_bg = None if background is None or not needs_background(pipeline) else transform(pipeline, background)
+            vals, base, output, out_kind, explainer = _sklearn_tree_contributions(pipeline, Xt, task, k, Xt_bg)
             feat = vals
         else:
             contrib, output, out_kind, explainer = _tree_contributions(pipeline, Xt, task, k)
@@ -777,6 +800,17 @@ def shap_values(pipeline: Any, schema: Schema, X: pd.DataFrame, task: str, class
     values, base, output, out_kind, explainer = _agnostic(pipeline, schema, X, background, task, seed)
     return ShapValues(values, base, output, list(X.columns), _output_names(out_kind, task, schema.target, classes),
                       out_kind, explainer, rows)
+
+
+def needs_shap_package(pipeline: Any) -> bool:
+    """XGBoost, LightGBM and CatBoost compute SHAP values themselves; every other model needs ``shap``."""
+    return _agnostic_only(pipeline) or _kind_of(final_model(pipeline)) == "sklearn-tree"
+
+
+def needs_background(pipeline: Any) -> bool:
+    """Whether SHAP for this model compares with a background sample (and is slower)."""
+    model = final_model(pipeline)
+    return _agnostic_only(pipeline) or (_kind_of(model) == "sklearn-tree" and _tree_depth(model) > DEEP_TREE)
 
 
 def _agnostic_only(pipeline: Any) -> bool:
@@ -1017,6 +1051,8 @@ def explain(req: ExplainRequest, notify: Notify = _quiet, stdin: Any = None) -> 
         if method in needs:
             raise ConfigError(f"--method {method} needs {needs[method].format(t=target)}: "
                               f"mlcli explain {req.bundle} DATA --method {method}")
+    if (row_mode or method in ("shap", "all")) and needs_shap_package(pipeline):
+        _import_shap(f"SHAP for model '{model_name}'")  # fail before any work is done
     data = _load_data(req.data, bundle, req.sep, req.encoding, stdin) if req.data else None
 
     if row_mode:
@@ -1067,12 +1103,12 @@ def explain(req: ExplainRequest, notify: Notify = _quiet, stdin: Any = None) -> 
 def _shap_method(req: ExplainRequest, pipeline: Any, schema: Schema, task: str, classes: list[Any], data: _Data,
                  notify: Notify) -> tuple[MethodResult, ShapValues, pd.DataFrame]:
     t0 = time.perf_counter()
-    agnostic = _agnostic_only(pipeline)
+    agnostic = needs_background(pipeline)
     n = len(data.X)
-    limit = req.sample if req.sample is not None else (AGNOSTIC_ROWS if agnostic else None)
+    limit = req.sample if req.sample is not None else (SLOW_ROWS if agnostic else None)
     rows = _sample_rows(n, limit, req.seed)
     if len(rows) < n:
-        why = " (model-agnostic SHAP is slow; change with --sample)" if req.sample is None else ""
+        why = " (SHAP with a background sample is slow; change with --sample)" if req.sample is None else ""
         notify(f"SHAP on a random sample of {len(rows)} of {n} rows{why}")
     X = data.X.iloc[rows].reset_index(drop=True)
     background = data.X.iloc[_sample_rows(n, req.background, req.seed + 1)].reset_index(drop=True) \
@@ -1089,7 +1125,7 @@ def _explain_row(req: ExplainRequest, bundle: Bundle, data: _Data, notify: Notif
     if note:
         notify(note)
     X1 = data.X.iloc[[i]].reset_index(drop=True)
-    agnostic = _agnostic_only(pipeline)
+    agnostic = needs_background(pipeline)
     background = data.X.iloc[_sample_rows(len(data.X), req.background, req.seed + 1)].reset_index(drop=True) \
         if agnostic else None
     sv = shap_values(pipeline, schema, X1, task, classes, background=background, seed=req.seed,
