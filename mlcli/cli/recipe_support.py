@@ -203,12 +203,32 @@ def command_line(argv: list[str]) -> str:
 
 # --------------------------------------------------------------------------------------------- running
 
+class _Plain:
+    """A Notifier for plain text: paths and install lines ('mlcli[mlflow]') hold brackets, not Rich markup."""
+
+    def __init__(self, notify: Any):
+        from rich.markup import escape
+
+        self._notify, self._escape = notify, escape
+
+    def __call__(self, message: str) -> None:
+        self._notify(self._escape(message))
+
+    def warn(self, message: str) -> None:
+        self._notify.warn(self._escape(message))
+
+
+def plain_notifier(quiet: bool) -> Any:
+    from mlcli.render.output import Notifier
+
+    return _Plain(Notifier(quiet))
+
+
 def run_tracked(func: Any, name: str, ctx: Any, kwargs: dict[str, Any]) -> Any:
     from mlcli.cli.state import state
     from mlcli.errors import EXIT_INTERRUPTED, ConfigError, MlcliError
-    from mlcli.render.output import Notifier
 
-    notify = Notifier(state.quiet)
+    notify = plain_notifier(state.quiet)
     given = dict(kwargs)  # as parsed, before the recipe fills anything
     recipe_path = kwargs.pop("recipe", None)
     save_path = kwargs.pop("save_recipe", None)

@@ -55,9 +55,8 @@ def list_runs(
     """
     from mlcli.errors import ConfigError, did_you_mean
     from mlcli.pipeline.history import STATUSES
-    from mlcli.render.output import Notifier, resolve_format, write_json
-
-    from mlcli.cli.recipe_support import TRACKED_COMMANDS
+    from mlcli.cli.recipe_support import TRACKED_COMMANDS, plain_notifier
+    from mlcli.render.output import resolve_format, write_json
 
     if command is not None and command not in TRACKED_COMMANDS:
         raise ConfigError(f"--command must be one of {', '.join(TRACKED_COMMANDS)}, got '{command}'"
@@ -83,7 +82,7 @@ def list_runs(
         from mlcli.render.output import stdout_console
         from mlcli.render.runs import render_runs
 
-        notify = Notifier(state.quiet)
+        notify = plain_notifier(state.quiet)
         if not runs:
             notify(f"no runs recorded yet in {path}" if not (command or status or model) else "no run matches")
             return
@@ -192,10 +191,9 @@ def rerun(
     params = resolve(recipe, name, key_specs(cmd))
     argv = to_argv(name, cmd.params, params)[1:] + list(ctx.args)
     ctx.meta["mlcli.rerun_of"] = run_id
-    from mlcli.cli.recipe_support import command_line
-    from mlcli.render.output import Notifier
+    from mlcli.cli.recipe_support import command_line, plain_notifier
 
-    Notifier(state.quiet or bool({"--quiet", "-q"} & set(ctx.args)))(
+    plain_notifier(state.quiet or bool({"--quiet", "-q"} & set(ctx.args)))(
         f"rerun of run {run_id}: {command_line([name, *argv])}")
     with cmd.make_context(name, argv, parent=ctx) as sub:
         cmd.invoke(sub)

@@ -27,6 +27,11 @@ def require() -> None:
         raise MissingDependency("mlflow", "--mlflow", extra="mlflow")
 
 
+def is_file_store(uri: str) -> bool:
+    """A ``file:`` URI or a plain local path (MLflow's file store), not a server or a database."""
+    return uri.startswith("file:") or "://" not in uri and not uri.startswith(("databricks", "sqlite:"))
+
+
 def flat_params(recipe: dict[str, Any], prefix: str = "") -> dict[str, str]:
     """A recipe as MLflow params: nested mappings flattened with dots, lists joined with commas."""
     out: dict[str, str] = {}
@@ -53,6 +58,8 @@ def log_run(uri: str, command: str, recipe: dict[str, Any], metrics: dict[str, A
 
     from mlcli import __version__
 
+    if is_file_store(uri):  # MLflow 3 refuses its file store unless told; the user asked for it by name
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
     client = MlflowClient(tracking_uri=uri)
     name = os.environ.get("MLFLOW_EXPERIMENT_NAME") or EXPERIMENT
     experiment = client.get_experiment_by_name(name)
