@@ -80,6 +80,10 @@ def _register() -> None:
 
     for module in (train, evaluate, models, cv):
         module.register(app)
+    from mlcli.cli import recipe_support, runs
+
+    runs.register(app)
+    recipe_support.track(app)  # --recipe/--save-recipe/--mlflow on train and cv; run history of train, cv, evaluate
 
 
 _register()

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from mlcli.cli import options as o
+from mlcli.cli.recipe_support import record_result
 from mlcli.cli.state import state
 
 Bundle = Annotated[str, typer.Argument(help="Model bundle directory (from mlcli train --out).")]
@@ -36,6 +37,7 @@ def evaluate(
     if result.dropped_rows:
         notify(f"dropped {result.dropped_rows} row(s) with a missing target")
     doc = result.to_dict()
+    record_result(doc)  # for the run history (mlcli.cli.recipe_support)
     fmt = resolve_format(fmt)
     if fmt == "table":
         from mlcli.render.tables import render_evaluate

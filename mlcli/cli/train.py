@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from mlcli.cli import options as o
+from mlcli.cli.recipe_support import record_result
 from mlcli.cli.state import state
 
 
@@ -71,6 +72,7 @@ def train(
     with library_chatter_to_stderr():
         result = run_train(req, notify=notify)
     doc = result.to_dict()
+    record_result(doc)  # for the run history (mlcli.cli.recipe_support)
     fmt = resolve_format(fmt)
     if fmt == "table":
         from mlcli.render.tables import render_train
