@@ -46,6 +46,13 @@ def check_not_numeric(name: str, dtype: str, sample: Any = None) -> None:
                         "--categorical, and give a column of words with --text")
 
 
+def check_text_info(info: Any) -> None:
+    """A schema column with the text role: numbers are refused; an all-missing column is left to the
+    emptiness check (it reads as float NaN)."""
+    if getattr(info, "missing", 0.0) < 1.0:
+        check_not_numeric(info.name, info.dtype)
+
+
 def check_not_empty(texts: list[str], columns: list[str]) -> None:
     if not any(texts):
         what = f"text column '{columns[0]}' is" if len(columns) == 1 else \
@@ -63,7 +70,7 @@ def text_columns(schema: Any, model_name: str) -> list[str]:
                         "name the text column with --text COLUMN")
     for info in schema.columns:
         if info.role == "text":
-            check_not_numeric(info.name, info.dtype)
+            check_text_info(info)
     return cols
 
 
