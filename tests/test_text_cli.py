@@ -155,5 +155,7 @@ def test_option_misuse(reviews_csv, tiny_bert):
                  "unknown --text-features 'words'; choose tfidf, embed or both")
     assert_error(run("train", reviews_csv, "--model", "transformer", "--epochs", "2", "--param", "epochs=3"),
                  "--epochs and --param epochs=... both set 'epochs'")
+    assert_error(run("train", reviews_csv, "--model", "transformer", "--base-model", tiny_bert, "--balance", "smote"),
+                 "model 'transformer' reads raw text; use --class-weight balanced instead")
     assert_error(run("train", reviews_csv, "--model", "transformer", "--base-model", tiny_bert, "--param",
                      "learning_rate=3"), "'learning_rate' parameter of model 'transformer' must be a number in (0, 1)")

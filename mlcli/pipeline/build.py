@@ -69,6 +69,9 @@ def build_pipeline(schema: Schema, config: ModelConfig):
         from mlcli.pipeline.balance import ClassWeighted
 
         estimator = ClassWeighted(estimator, class_weight)
+    if balance != "none" and spec.text_only:
+        raise ConfigError(f"--balance {balance} resamples feature rows, but model '{spec.name}' reads raw text; "
+                          "use --class-weight balanced instead")
     if balance != "none":
         return _resampling_pipeline(schema, config, spec, scale, estimator, balance, balance_params)
     if spec.text_only:  # e.g. the transformer: it gets the text columns, joined, and tokenizes them itself
