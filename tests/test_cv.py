@@ -164,7 +164,8 @@ def test_model_sets_come_from_the_registry():
     assert fast_reg == [s.name for s in MODELS.values() if s.fast and s.regressor and s.installed()]
     assert "nb-gaussian" not in fast_reg
     every = cvmod.expand_models(["all"], "binary")
-    assert every == [s.name for s in MODELS.values() if s.classifier and s.installed()]
+    assert every == [s.name for s in MODELS.values() if s.classifier and s.installed() and not s.text_only]
+    assert "transformer" not in every  # fine-tuning in every fold: only when named
     assert cvmod.expand_models(["xgb", "xgboost", "lr"], "binary") == ["xgboost", "logreg"]
 
 

@@ -117,23 +117,35 @@ def check_model_names(names: list[str]) -> None:
 
 
 def expand_models(names: list[str], task: str, notify: Notify = _quiet) -> list[str]:
-    """Registry names for ``names``: sets expanded to the installed models that do ``task``; no repeats."""
-    out: list[str] = []
+    """Registry names for ``names``: sets expanded to the installed models that do ``task``; no repeats.
+
+    Sets leave out models that fine-tune on text (``text_only``: far slower in every fold); name one to
+    include it.
+    """
+    return [m for m, _ in _expand(names, task, notify)]
+
+
+def _expand(names: list[str], task: str, notify: Notify = _quiet) -> list[tuple[str, bool]]:
+    """(model, came from a set) pairs."""
+    out: dict[str, bool] = {}
     kind = "regression" if task == "regression" else "classification"
     for name in names:
         if name.lower() in MODEL_SETS:
-            members = [s for s in MODELS.values() if s.path_for(task) and (s.fast or name.lower() == "all")]
+            members = [s for s in MODELS.values() if s.path_for(task) and not s.text_only
+                       and (s.fast or name.lower() == "all")]
             missing = [s.name for s in members if not s.installed()]
             if missing:
                 notify(f"--models {name.lower()}: skipping {', '.join(missing)} (not installed)")
-            out.extend(s.name for s in members if s.installed())
+            for s in members:
+                if s.installed():
+                    out.setdefault(s.name, True)
             continue
         spec = get_spec(name)
         if not spec.path_for(task):
             able = [n for n, s in MODELS.items() if s.path_for(task)]
             raise ConfigError(f"model '{spec.name}' does not do {kind}; models that do: {quote_list(able, 40)}")
-        out.append(spec.name)
-    return list(dict.fromkeys(out))
+        out[spec.name] = False
+    return list(out.items())
 
 
 @dataclass(frozen=True)
@@ -620,20 +632,26 @@ def run_cv(req: CVRequest, notify: Notify = _quiet, progress: Progress | None = 
     task = ds.task
     y, classes = encode_classes(ds)
     metric = resolve_metric(req.metric, task)
-    models = expand_models(names, task, notify)
-    if not models:
-        raise ConfigError(f"no installed model does {task}; list them with: mlcli models")
     splits = make_splits(y, task, classes, req.folds, req.repeats, req.seed, groups, req.groups)
+    models: list[str] = []
+    for model, from_set in _expand(names, task, notify):
+        try:  # every parameter and grid value is checked before anything is fitted
+            for point in make_candidates([model], req.grid):
+                build_pipeline(ds.schema, ModelConfig(model, {**req.params, **dict(point.point)}, req.preprocess,
+                                                      req.seed, threads))
+        except ConfigError as exc:
+            if from_set and not req.params and not req.grid:  # e.g. a model this data cannot feed
+                notify(f"skipping {model}: {exc}")
+                continue
+            if any(f"'{key}'" in str(exc) for key in req.grid):
+                raise ConfigError(f"{exc} (--grid values apply to every model in --models)") from None
+            raise
+        models.append(model)
+    if not models:
+        raise ConfigError(f"no installed model can do this {task} task; list them with: mlcli models")
     candidates = make_candidates(models, req.grid)
     configs = [ModelConfig(c.model, {**req.params, **dict(c.point)}, req.preprocess, req.seed, threads)
                for c in candidates]
-    for config in configs:  # every parameter and grid value is checked before anything is fitted
-        try:
-            build_pipeline(ds.schema, config)
-        except ConfigError as exc:
-            if len(models) > 1 and any(f"'{key}'" in str(exc) for key in req.grid):
-                raise ConfigError(f"{exc} (--grid values apply to every model in --models)") from None
-            raise
     want_train = req.train_scores or bool(req.grid)
 
     client = connect_scheduler(req.scheduler) if req.scheduler else None
