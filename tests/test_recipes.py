@@ -282,3 +282,13 @@ def test_recipe_document_roundtrip_of_lists_and_json_params():
     doc = recipe_document("train", values, specs, None)
     assert doc["params"] == raw["params"] and doc["grid"] == {"max_depth": [2, 4], "criterion": ["gini"]}
     assert doc["drop"] == ["a", "b"] and doc["flag"] is True
+
+
+def test_save_recipe_of_a_stdin_run_says_it_reads_stdin(mlcli, small_binary):
+    r = mlcli("train", "-", "--model", "logreg", "--save-recipe", "r.yaml", "--format", "json",
+              input=small_binary.read_text())
+    assert r.exit_code == 0, r.stderr
+    assert "mlcli: warning: the data came from stdin, so recipe r.yaml reads stdin too ('data: -')" in r.stderr
+    assert yaml.safe_load(Path("r.yaml").read_text())["data"] == "-"
+    again = mlcli("train", "--recipe", "r.yaml", "--format", "json", "--quiet", input=small_binary.read_text())
+    assert json.loads(again.stdout)["metrics"] == json.loads(r.stdout)["metrics"]

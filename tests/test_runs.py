@@ -341,3 +341,12 @@ def test_a_killed_writer_leaves_the_history_intact(tmp_path):
     # a run whose process died between start and finish reads as interrupted, never as still running
     assert {r["status"] for r in rows} <= {"finished", "interrupted"}
     assert len(finished) >= len(rows) - 1
+
+
+def test_runs_rerun_of_an_evaluate_run(mlcli, small_binary):
+    train(mlcli, small_binary, "--out", "m")
+    r = mlcli("evaluate", "m", small_binary, "--format", "json")
+    r2 = mlcli("runs", "rerun", "2", "--format", "json")
+    assert r2.exit_code == 0, r2.stderr
+    assert json.loads(r2.stdout)["metrics"] == json.loads(r.stdout)["metrics"]
+    assert f"mlcli: rerun of run 2: mlcli evaluate {Path('m').resolve()} {small_binary} --format json" in r2.stderr

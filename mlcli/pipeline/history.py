@@ -334,12 +334,15 @@ def library_versions() -> dict[str, str]:
     for module, dists in _LIBRARIES.items():
         if module not in sys.modules:
             continue
-        for dist in dists:
+        version = getattr(sys.modules[module], "__version__", None)  # instant; metadata scans site-packages
+        for dist in dists if not isinstance(version, str) else ():
             try:
-                out[dists[0]] = metadata.version(dist)
+                version = metadata.version(dist)
                 break
             except metadata.PackageNotFoundError:
                 continue
+        if isinstance(version, str):
+            out[dists[0]] = version
     return out
 
 

@@ -314,7 +314,14 @@ def _relative(path: str, base: Path, max_up: int = 2) -> str:
 def dump_recipe(doc: dict[str, Any], header: str = "") -> str:
     import yaml
 
-    body = yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, allow_unicode=True, width=100)
+    def line(key: str, value: Any) -> str:
+        if isinstance(value, (list, dict)):  # short lists and mappings stay on one line: [a, b], {C: 0.5}
+            flow = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**6).strip()
+            if len(key) + len(flow) < 96 and "\n" not in flow:
+                return f"{key}: {flow}\n"
+        return yaml.safe_dump({key: value}, sort_keys=False, default_flow_style=False, allow_unicode=True)
+
+    body = "".join(line(k, v) for k, v in doc.items())
     return "".join(f"# {line}\n" for line in header.splitlines()) + body
 
 
