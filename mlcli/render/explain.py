@@ -157,7 +157,8 @@ def render_explain(console: Console, doc: dict[str, Any], top: int = 20) -> None
 
 
 def render_row(console: Console, doc: dict[str, Any]) -> None:
-    pred = f"predicted [bold]{doc['prediction']}[/bold]"
+    shown = fmt_num(doc["prediction"]) if isinstance(doc["prediction"], float) else doc["prediction"]
+    pred = f"predicted [bold]{shown}[/bold]"
     if doc.get("probabilities"):
         p = doc["probabilities"].get(str(doc["prediction"]))
         pred += f" (probability {p:.3f})" if p is not None else ""
