@@ -712,7 +712,7 @@ def _execute(candidates: list[Candidate], configs: list[ModelConfig], splits: li
     backend = {"backend": "dask", "client": client} if client is not None else {}
     interrupted = False
     with parallel_config(n_jobs=jobs, **backend):
-        outputs = Parallel(return_as="generator_unordered", pre_dispatch="n_jobs")(tasks())
+        outputs = Parallel(return_as="generator_unordered", pre_dispatch="2*n_jobs")(tasks())
         try:
             for res in outputs:
                 results[(res.candidate, res.split)] = res
