@@ -11,8 +11,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Annotated, Optional
 
 import pytest
+import typer
 
 from conftest import SAMPLE
 from test_recipes import error_line
@@ -350,3 +352,36 @@ def test_runs_rerun_of_an_evaluate_run(mlcli, small_binary):
     assert r2.exit_code == 0, r2.stderr
     assert json.loads(r2.stdout)["metrics"] == json.loads(r.stdout)["metrics"]
     assert f"mlcli: rerun of run 2: mlcli evaluate {Path('m').resolve()} {small_binary} --format json" in r2.stderr
+
+
+def test_the_wrapper_records_a_partial_result_of_an_interrupted_command():
+    """A command that reports a partial result and exits 130 (cv on Ctrl-C) is recorded as interrupted, with it."""
+    from typer.testing import CliRunner
+
+    from mlcli.cli.app import MlcliGroup
+    from mlcli.cli.recipe_support import record_result, track
+    from mlcli.pipeline.history import History
+
+    app = typer.Typer(cls=MlcliGroup)
+
+    @app.command("cv")
+    def fake_cv(data: Annotated[str, typer.Argument()], folds: Annotated[int, typer.Option("--folds")] = 5,
+                note: Annotated[Optional[str], typer.Option("--note")] = None) -> None:
+        record_result({"command": "cv", "task": "binary", "metric": "roc_auc",
+                       "leaderboard": [{"name": "logreg", "best": True, "mean": {"roc_auc": 0.7}}]})
+        raise typer.Exit(130)
+
+    @app.command("other")
+    def other() -> None:
+        pass
+
+    track(app)
+    Path("r.yaml").write_text("data: d.csv\nfolds: 3\nnote: hello\n")
+    Path("d.csv").write_text("a,b\n1,2\n")
+    r = CliRunner().invoke(app, ["cv", "--recipe", "r.yaml"])
+    assert r.exit_code == 130
+    with History() as h:
+        [run] = h.list()
+    assert run["status"] == "interrupted" and run["metrics"] == {"roc_auc": 0.7} and run["model"] == "logreg"
+    assert run["recipe"] == {"command": "cv", "data": str(Path("d.csv").resolve()), "folds": 3, "note": "hello"}
+    assert run["data_fingerprint"].startswith("sha256:")
