@@ -372,3 +372,27 @@ def test_explain_help_imports_nothing_heavy():
     assert "--method" in proc.stdout
     loaded = set(proc.stderr.rsplit("MODULES=", 1)[1].split(","))
     assert not loaded & {"pandas", "numpy", "sklearn", "xgboost", "shap", "matplotlib", "lightgbm", "catboost"}
+
+
+def test_method_all_runs_what_the_model_and_data_allow(bundles, tmp_path):
+    r = _cli("explain", bundles("knn"), TITANIC, "-m", "all", "--repeats", "1", "--sample", "20",
+             "--background", "10", "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    assert set(json.loads(r.stdout)["methods"]) == {"permutation", "shap"}
+    assert "model 'knn' has no native importances; skipping them" in r.stderr
+    pd.read_csv(TITANIC).drop(columns=["Survived"]).to_csv(tmp_path / "new.csv", index=False)
+    r = _cli("explain", bundles("xgboost"), tmp_path / "new.csv", "-m", "all", "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    assert set(json.loads(r.stdout)["methods"]) == {"native", "shap"}
+    assert "DATA has no target column 'Survived': skipping permutation importance" in r.stderr
+
+
+def test_unscaled_linear_model_coefficients_are_standardised_with_data(bundles):
+    bundle = bundles("logreg", TITANIC, "Survived", "--scale", "none")
+    without = explain_json(bundle)["methods"]["native"]
+    assert "not standardised: give DATA" in without["measure"]
+    with_data = explain_json(bundle, TITANIC, "-m", "native")["methods"]["native"]
+    assert "on standardised numeric features" in with_data["measure"]
+    age = {f["name"]: f for f in with_data["features"]}["Age"]["terms"][0]
+    raw = {f["name"]: f for f in without["features"]}["Age"]["terms"][0]
+    assert abs(age["coefficient"]) > 5 * abs(raw["coefficient"])  # per SD (about 14 years), not per year

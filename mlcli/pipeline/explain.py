@@ -357,8 +357,12 @@ def _native_values(pipeline: Any, importance_type: str | None, X: pd.DataFrame |
     is_logistic = type(est).__name__ == "LogisticRegression"
     unit = "log-odds" if is_logistic else ("decision value" if type(est).__module__.startswith("sklearn.svm")
                                            else "target units")
-    measure = (f"largest |coefficient| among the column's terms, on standardised numeric features ({unit} "
-               "per standard deviation)")
+    if len(rescale) == coef.shape[1] and X is None and rescale.any():
+        measure = (f"largest |coefficient| among the column's terms ({unit}; the numeric columns were not "
+                   "standardised: give DATA to compare them per standard deviation)")
+    else:
+        measure = (f"largest |coefficient| among the column's terms, on standardised numeric features ({unit} "
+                   "per standard deviation)")
     return coef * scale, "coef", measure
 
 
