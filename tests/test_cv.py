@@ -195,8 +195,13 @@ def test_clearly_worse_model_is_flagged_and_close_one_is_within_noise(mlcli, iri
     assert rows[3]["best"]
     assert rows[4]["vs_best"]["within_noise"] is True and rows[4]["vs_best"]["pairs"] == 10
     assert rows[1]["vs_best"]["within_noise"] is False and rows[1]["vs_best"]["p"] < 0.01
-    res = mlcli("cv", iris, "--model", "tree", "--grid", "max_depth=1,3,4", "--format", "table")
-    assert "≈ p=" in res.stdout and "✗ p" in res.stdout
+    from rich.console import Console
+
+    from mlcli.render.cv import render_cv
+
+    buf = io.StringIO()
+    render_cv(Console(file=buf, width=120), doc)
+    assert "≈ p=0.8" in buf.getvalue() and "✗ p<0.001" in buf.getvalue() and "★ best" in buf.getvalue()
 
 
 # --------------------------------------------------------------------------------------------- grid
@@ -460,7 +465,7 @@ def test_each_model_gets_the_planned_threads(small_binary, monkeypatch):
     monkeypatch.setattr(cvmod, "build_pipeline", lambda schema, config: seen.append(config.n_threads) or real(
         schema, config))
     monkeypatch.setattr(cvmod, "plan_parallel", lambda j, t, s, n: (1, 2))  # sequential run, 2 threads a model
-    result = cvmod.run_cv(cvmod.CVRequest(DataOptions(str(small_binary)), models=["lightgbm"], folds=2))
+    result = cvmod.run_cv(cvmod.CVRequest(DataOptions(str(small_binary)), models=["rf"], folds=2))
     assert set(seen) == {2} and result.threads == 2
     assert seen and result.rows[0].status == "ok"
 
