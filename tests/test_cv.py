@@ -291,9 +291,9 @@ def test_bad_options(mlcli, small_binary, small_regression, args, message):
     assert res.stdout == ""
 
 
-def test_unreachable_scheduler_is_one_line_within_seconds(mlcli, small_binary):
-    t = time.perf_counter()
-    res = mlcli("cv", small_binary, "--models", "logreg", "--scheduler", "tcp://127.0.0.1:1", "-q")
+def test_unreachable_scheduler_is_one_line_within_seconds(mlcli, small_binary, tmp_path):
+    t = time.perf_counter()  # checked before the data is read (this file does not exist)
+    res = mlcli("cv", tmp_path / "big.csv", "--models", "logreg", "--scheduler", "tcp://127.0.0.1:1", "-q")
     assert time.perf_counter() - t < 10
     assert res.exit_code == 2
     assert res.stderr.startswith("mlcli: error: cannot reach the Dask scheduler at tcp://127.0.0.1:1")
@@ -427,6 +427,11 @@ def test_interrupted_run_saves_no_bundle(mlcli, small_binary, monkeypatch, tmp_p
     def interrupting(*args, **kwargs):
         raise KeyboardInterrupt
 
+    monkeypatch.setattr(cvmod, "save_best", interrupting)  # Ctrl-C during the refit on all rows
+    res = mlcli("cv", small_binary, "--models", "logreg", "--save-best", tmp_path / "b", "-q", "--format", "json")
+    assert res.exit_code == 130
+    doc = json.loads(res.stdout)
+    assert doc["leaderboard"][0]["status"] == "ok" and doc["saved"] is None and doc["interrupted"]
     monkeypatch.setattr(cvmod, "run_fold", interrupting)
     res = mlcli("cv", small_binary, "--models", "logreg", "--save-best", tmp_path / "b", "-q")
     assert res.exit_code == 130

@@ -624,7 +624,18 @@ def run_cv(req: CVRequest, notify: Notify = _quiet, progress: Progress | None = 
             raise ConfigError(f"'{key}' is given both with --param and --grid; give it once")
     _check_out_paths(req)
     jobs, threads = plan_parallel(req.jobs, req.threads, req.scheduler, notify)
+    client = connect_scheduler(req.scheduler) if req.scheduler else None  # unreachable: fail before reading
+    try:
+        result = _run(req, jobs, threads, client, notify, progress, stdin)
+    finally:
+        if client is not None:
+            client.close()
+    result.seconds = time.perf_counter() - t0
+    return result
 
+
+def _run(req: CVRequest, jobs: int, threads: int, client: Any, notify: Notify,
+         progress: Progress | None, stdin: Any) -> CVResult:
     ds = load_dataset(req.data, notify, stdin)
     groups = None
     if req.groups:
@@ -634,7 +645,7 @@ def run_cv(req: CVRequest, notify: Notify = _quiet, progress: Progress | None = 
     metric = resolve_metric(req.metric, task)
     splits = make_splits(y, task, classes, req.folds, req.repeats, req.seed, groups, req.groups)
     models: list[str] = []
-    for model, from_set in _expand(names, task, notify):
+    for model, from_set in _expand(split_names(req.models) or ["fast"], task, notify):
         try:  # every parameter and grid value is checked before anything is fitted
             for point in make_candidates([model], req.grid):
                 build_pipeline(ds.schema, ModelConfig(model, {**req.params, **dict(point.point)}, req.preprocess,
@@ -654,13 +665,8 @@ def run_cv(req: CVRequest, notify: Notify = _quiet, progress: Progress | None = 
                for c in candidates]
     want_train = req.train_scores or bool(req.grid)
 
-    client = connect_scheduler(req.scheduler) if req.scheduler else None
-    try:
-        results, interrupted = _execute(candidates, configs, splits, ds, y, classes, jobs, req.timeout,
-                                        want_train, req.oof, client, progress)
-    finally:
-        if client is not None:
-            client.close()
+    results, interrupted = _execute(candidates, configs, splits, ds, y, classes, jobs, req.timeout, want_train,
+                                    req.oof, client, progress)
 
     ratio = float(np.mean([len(s.test) / len(s.train) for s in splits]))
     rows = build_rows(candidates, results, len(splits), metric_names(task), metric, ratio, interrupted)
@@ -680,8 +686,10 @@ def run_cv(req: CVRequest, notify: Notify = _quiet, progress: Progress | None = 
         best = result.best
         if best is None:
             raise ConfigError("no model finished its folds, so there is no best model to save with --save-best")
-        result.saved = save_best(req, ds, y, classes, best, result, notify)
-    result.seconds = time.perf_counter() - t0
+        try:
+            result.saved = save_best(req, ds, y, classes, best, result, notify)
+        except KeyboardInterrupt:  # the bundle write is atomic: nothing half-written is left
+            result.interrupted = True
     return result
 
 
