@@ -79,7 +79,7 @@ def main() -> None:
         t = time.perf_counter()
         res = subprocess.run([args.pycaret_python, str(script), str(path), str(holdout), target,
                               ",".join(PYCARET_MODELS)],
-                             capture_output=True, text=True)
+                             capture_output=True, text=True, cwd=tmp)  # PyCaret writes logs.log, catboost_info/
         pwall = time.perf_counter() - t
         if res.returncode != 0:
             print(f"\nPyCaret failed (exit {res.returncode}):\n{res.stderr[-3000:]}")

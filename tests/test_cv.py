@@ -389,6 +389,14 @@ def test_timeout_is_reported_in_the_table(mlcli, small_binary, test_models):
     assert "sleepy: timed out after" in res.stderr
 
 
+def test_only_timed_out_models_still_render(mlcli, small_binary, test_models):
+    res = mlcli("cv", small_binary, "--models", "sleepy", "--timeout", "0.2", "--format", "table")
+    assert res.exit_code == 0
+    assert "timed out" in res.stdout and "★" not in res.stdout
+    res = mlcli("cv", small_binary, "--models", "sleepy", "--timeout", "0.2", "--save-best", "b", "-q")
+    assert res.exit_code == 2 and "no model finished its folds" in res.stderr
+
+
 def test_failing_model_is_reported_and_the_rest_go_on(mlcli, small_binary, test_models):
     res = mlcli("cv", small_binary, "--models", "failing,logreg", "--format", "json")
     assert res.exit_code == 0
