@@ -8,7 +8,7 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-# worker processes start and import mlcli, scikit-learn and LightGBM: 15-50 s on 2 shared cores
+# worker processes start and import mlcli, scikit-learn and LightGBM: ~13 s on 2 idle cores, ~50 s when shared
 pytestmark = pytest.mark.slow
 
 
