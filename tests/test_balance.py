@@ -208,3 +208,26 @@ def test_threshold_errors(mlcli, small_regression):
     assert_error(mlcli("train", DEFAULT, "-t", "default", "--threshold", "auto", "--optimize", "speed"),
                  "unknown --optimize 'speed'")
     assert_error(mlcli("train", small_regression, "--threshold", "auto"), "binary classification only")
+
+
+# ------------------------------------------------------------------------------------ cv --balance
+
+def test_cv_compares_strategies_on_the_same_folds(mlcli, imbalanced):
+    r = mlcli("cv", imbalanced, "--target", "outcome", "--models", "logreg", "--balance", "none,smote,class-weight",
+              "--folds", "3", "--format", "json", "--quiet")
+    assert r.exit_code == 0, r.stderr
+    rows = {row["balance"]: row for row in json.loads(r.stdout)["leaderboard"]}
+    assert set(rows) == {"none", "smote", "class-weight"}
+    # resampling and weighting inside each training fold trade precision for minority recall
+    # ('sick' sorts first, so the recall of the minority class 'sick' is the reported specificity)
+    for strategy in ("smote", "class-weight"):
+        assert rows[strategy]["mean"]["specificity"] > rows["none"]["mean"]["specificity"] + 0.1
+        assert rows[strategy]["mean"]["balanced_accuracy"] > rows["none"]["mean"]["balanced_accuracy"]
+    csv_out = mlcli("cv", imbalanced, "--target", "outcome", "--models", "logreg", "--balance", "none,smote",
+                    "--folds", "3", "--format", "csv", "--quiet").stdout
+    assert set(pd.read_csv(io.StringIO(csv_out))["balance"]) == {"none", "smote"}
+
+
+def test_cv_unknown_strategy(mlcli, imbalanced):
+    assert_error(mlcli("cv", imbalanced, "--target", "outcome", "--models", "logreg", "--balance", "none,smoot"),
+                 "unknown balance method 'smoot'", "did you mean 'smote'?")

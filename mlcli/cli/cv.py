@@ -55,6 +55,10 @@ def cv(
     sep: o.Sep = None,
     encoding: o.Encoding = None,
     seed: o.Seed = 42,
+    balance: Annotated[Optional[list[str]], typer.Option(
+        "--balance", help="Imbalance strategies to compare on the same folds (comma list): none, class-weight, "
+                          "smote, adasyn, oversample, undersample, ... One leaderboard row per model x strategy.")] = None,
+    ratio: o.Ratio = None,
     fmt: o.Format = None,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
@@ -66,10 +70,11 @@ def cv(
     from pathlib import Path
 
     from mlcli.errors import ConfigError
-    from mlcli.pipeline.cv import CVRequest, parse_grid, run_cv
+    from mlcli.pipeline.cv import CVRequest, parse_grid, run_cv, split_names
     from mlcli.pipeline.preprocess import PreprocessOptions
     from mlcli.pipeline.train import DataOptions
     from mlcli.registry.models import parse_params
+    from mlcli.registry.resamplers import parse_ratio
     from mlcli.render.cv import FoldProgress, leaderboard_csv, render_cv
     from mlcli.render.output import Notifier, resolve_format, stdout_console, write_json, write_rows
 
@@ -82,6 +87,7 @@ def cv(
         preprocess=PreprocessOptions(scale=scale, poly=poly, pca=pca), seed=seed, folds=folds, repeats=repeats,
         groups=groups, metric=metric, grid=parse_grid(grid), jobs=jobs, threads=threads, scheduler=scheduler,
         timeout=timeout, oof=bool(oof), train_scores=train_scores, save_best=save_best,
+        balance=split_names(balance) or None, ratio=parse_ratio(ratio),
     )
     with FoldProgress(enabled=not state.quiet) as progress:
         result = run_cv(req, notify=notify, progress=progress)

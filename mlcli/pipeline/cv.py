@@ -63,6 +63,8 @@ class CVRequest:
     oof: bool = False
     train_scores: bool = False  # also score each fold's training rows (always on with a grid)
     save_best: str | None = None
+    balance: list[str] | None = None  # strategies compared on the same folds: none, class-weight, smote, ...
+    ratio: Any = None  # the resamplers' sampling strategy
 
 
 def split_names(items: list[str] | None) -> list[str]:
@@ -154,15 +156,34 @@ class Candidate:
 
     model: str
     point: tuple[tuple[str, Any], ...] = ()
+    balance: str | None = None  # the --balance strategy, as the user named it
 
     @property
     def label(self) -> str:
-        return " ".join([self.model] + [f"{k}={v}" for k, v in self.point])
+        extra = [f"balance={self.balance}"] if self.balance is not None else []
+        return " ".join([self.model] + [f"{k}={v}" for k, v in self.point] + extra)
+
+    def config(self, req: CVRequest, threads: int | None) -> ModelConfig:
+        return ModelConfig(self.model, {**req.params, **dict(self.point)}, req.preprocess, req.seed, threads,
+                           balance=self.balance, ratio=req.ratio)
 
 
-def make_candidates(models: list[str], grid: dict[str, list[Any]]) -> list[Candidate]:
+def make_candidates(models: list[str], grid: dict[str, list[Any]], balances: list[str] | None = None
+                    ) -> list[Candidate]:
     points = [tuple(zip(grid, values)) for values in itertools.product(*grid.values())] if grid else [()]
-    return [Candidate(m, p) for m in models for p in points]
+    return [Candidate(m, p, b) for m in models for p in points for b in (balances or [None])]
+
+
+def check_balances(names: list[str] | None) -> list[str] | None:
+    """Validate --balance strategies before any data is read (unknown ones are listed)."""
+    if not names:
+        return None
+    from mlcli.registry.resamplers import STRATEGIES, get_resampler
+
+    for name in names:
+        if name.strip().lower() not in STRATEGIES:
+            get_resampler(name)
+    return names
 
 
 # --------------------------------------------------------------------------------------------- metric
@@ -475,6 +496,7 @@ class Row:
     def to_dict(self, metric: str) -> dict[str, Any]:
         d: dict[str, Any] = {
             "rank": self.rank, "name": self.candidate.label, "model": self.candidate.model,
+            "balance": self.candidate.balance,
             "params": dict(self.candidate.point), "best": self.best, "status": self.status,
             "folds": self.folds_done, "metric": metric, "score": self.mean.get(metric),
             "score_std": self.std.get(metric), "mean": self.mean, "std": self.std,
@@ -619,6 +641,7 @@ def run_cv(req: CVRequest, notify: Notify = _quiet, progress: Progress | None = 
     t0 = time.perf_counter()
     names = split_names(req.models) or ["fast"]
     check_model_names(names)  # an unknown model fails before the data is read: nothing runs
+    check_balances(req.balance)
     for key in req.grid:
         if key in req.params:
             raise ConfigError(f"'{key}' is given both with --param and --grid; give it once")
@@ -647,9 +670,8 @@ def _run(req: CVRequest, jobs: int, threads: int, client: Any, notify: Notify,
     models: list[str] = []
     for model, from_set in _expand(split_names(req.models) or ["fast"], task, notify):
         try:  # every parameter and grid value is checked before anything is fitted
-            for point in make_candidates([model], req.grid):
-                build_pipeline(ds.schema, ModelConfig(model, {**req.params, **dict(point.point)}, req.preprocess,
-                                                      req.seed, threads))
+            for point in make_candidates([model], req.grid, req.balance):
+                build_pipeline(ds.schema, point.config(req, threads))
         except ConfigError as exc:
             if from_set and not req.params and not req.grid:  # e.g. a model this data cannot feed
                 notify(f"skipping {model}: {exc}")
@@ -660,9 +682,8 @@ def _run(req: CVRequest, jobs: int, threads: int, client: Any, notify: Notify,
         models.append(model)
     if not models:
         raise ConfigError(f"no installed model can do this {task} task; list them with: mlcli models")
-    candidates = make_candidates(models, req.grid)
-    configs = [ModelConfig(c.model, {**req.params, **dict(c.point)}, req.preprocess, req.seed, threads)
-               for c in candidates]
+    candidates = make_candidates(models, req.grid, req.balance)
+    configs = [c.config(req, threads) for c in candidates]
     want_train = req.train_scores or bool(req.grid)
 
     results, interrupted = _execute(candidates, configs, splits, ds, y, classes, jobs, req.timeout, want_train,
@@ -771,8 +792,7 @@ def save_best(req: CVRequest, ds: Dataset, y: np.ndarray, classes: list[Any], be
     """Refit the winner on every row and save a bundle that predict/evaluate/explain accept."""
     from mlcli.pipeline.bundle import save_bundle
 
-    config = ModelConfig(best.candidate.model, {**req.params, **dict(best.candidate.point)}, req.preprocess,
-                         req.seed, req.threads or default_threads())
+    config = best.candidate.config(req, req.threads or default_threads())
     notify(f"refitting {best.candidate.label} on all {len(y)} rows for --save-best")
     pipeline = build_pipeline(ds.schema, config)
     pipeline.fit(ds.X, y)

@@ -198,7 +198,7 @@ def leaderboard_csv(doc: dict[str, Any]) -> str:
     rows = doc["leaderboard"]
     metrics = list(rows[0]["mean"]) if rows else []
     has_train = any("train_mean" in r for r in rows)
-    header = ["rank", "name", "model", "params", "best", "status", "folds", "metric", "score", "score_std",
+    header = ["rank", "name", "model", "balance", "params", "best", "status", "folds", "metric", "score", "score_std",
               "diff_vs_best", "p_vs_best", "within_noise"]
     for m in metrics:
         header += [f"{m}_mean", f"{m}_std"] + ([f"train_{m}_mean"] if has_train else [])
@@ -208,7 +208,7 @@ def leaderboard_csv(doc: dict[str, Any]) -> str:
     w.writerow(header)
     for r in rows:
         vs = r.get("vs_best") or {}
-        line = [r["rank"], r["name"], r["model"], ";".join(f"{k}={v}" for k, v in r["params"].items()),
+        line = [r["rank"], r["name"], r["model"], r.get("balance") or "", ";".join(f"{k}={v}" for k, v in r["params"].items()),
                 r["best"], r["status"], r["folds"], r["metric"], r["score"], r["score_std"], vs.get("diff"),
                 vs.get("p"), vs.get("within_noise")]
         for m in metrics:
