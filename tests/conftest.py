@@ -23,6 +23,8 @@ def _isolate(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLCLI_HOME", str(tmp_path / ".mlcli-home"))
     monkeypatch.setenv("COLUMNS", "120")
+    # one thread per model: on a shared 2-core runner, boosting libraries at all cores oversubscribe badly
+    monkeypatch.setenv("MLCLI_THREADS", "1")
 
 
 class Run:

@@ -167,6 +167,22 @@ def choose_threshold(y: np.ndarray, p: np.ndarray, optimize: str = "f1") -> tupl
     raise ConfigError(f"unknown --optimize '{optimize}'; choose f1, youden, precision=P or recall=R")
 
 
+def check_optimize(optimize: str) -> None:
+    """Reject an unknown --optimize goal before anything is fitted."""
+    goal = (optimize or "f1").strip().lower()
+    key, sep, value = goal.partition("=")
+    if goal in ("f1", "youden"):
+        return
+    if key in ("precision", "recall") and sep:
+        try:
+            if 0 < float(value) <= 1:
+                return
+        except ValueError:
+            pass
+        raise ConfigError(f"--optimize {key}=VALUE needs a value in (0, 1], got '{value}'")
+    raise ConfigError(f"unknown --optimize '{optimize}'; choose f1, youden, precision=P or recall=R")
+
+
 def oof_probabilities(pipeline: Any, X: pd.DataFrame, y: np.ndarray, seed: int, folds: int = 5) -> np.ndarray:
     """Out-of-fold positive-class probabilities on the training rows (for threshold choice)."""
     from sklearn.model_selection import StratifiedKFold, cross_val_predict

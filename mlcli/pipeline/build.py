@@ -13,6 +13,10 @@ from mlcli.registry.models import get_spec, make_estimator
 
 
 def default_threads() -> int:
+    """Threads a model may use: MLCLI_THREADS if set, else every core."""
+    env = os.environ.get("MLCLI_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
     return max(1, os.cpu_count() or 1)
 
 

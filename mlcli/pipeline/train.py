@@ -200,6 +200,10 @@ def train(req: TrainRequest, notify: Notify = _quiet, stdin: Any = None) -> Trai
     auto_threshold = isinstance(req.threshold, str) and req.threshold.strip().lower() == "auto"
     if not auto_threshold:
         check_threshold(req.threshold)
+    else:
+        from mlcli.pipeline.balance import check_optimize
+
+        check_optimize(req.optimize)
     if not 0.0 < req.test_size < 1.0:
         raise ConfigError(f"--test-size must be between 0 and 1, got {req.test_size}")
     ds = load_dataset(req.data, notify, stdin)
