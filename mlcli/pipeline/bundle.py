@@ -68,6 +68,9 @@ def save_bundle(path: str | Path, pipeline: Any, meta: dict[str, Any]) -> Path:
                           "refusing to overwrite it: give another path")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a bundle gets the usual directory permissions
     old = None
     try:
         for name, step in _artifact_steps(pipeline):

@@ -78,12 +78,14 @@ def _clean_strings(df: pd.DataFrame) -> pd.DataFrame:
         if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
             stripped = s.astype("object").where(s.isna(), s.astype(str).str.strip())
             stripped = stripped.where(~stripped.isin(na), np.nan)
-            converted = pd.to_numeric(stripped, errors="coerce")
-            # a column that was numeric apart from blanks / '?' becomes numeric again
-            if converted.notna().sum() == stripped.notna().sum() and stripped.notna().any():
-                df[col] = converted
-            else:
-                df[col] = stripped
+            present = stripped.dropna()
+            # a column that was numeric apart from blanks / '?' becomes numeric again (tried on a sample first)
+            if len(present) and pd.to_numeric(present.head(200), errors="coerce").notna().all():
+                converted = pd.to_numeric(stripped, errors="coerce")
+                if converted.notna().sum() == len(present):
+                    df[col] = converted
+                    continue
+            df[col] = stripped
     return df
 
 
@@ -263,6 +265,8 @@ def infer_role(s: pd.Series) -> tuple[str, str]:
                 return "identifier", "a distinct integer per row"
         return "numeric", ""
     text = nonnull.astype(str)
+    if len(text) > 5000:  # the shape of the values is judged on a sample; counts use every row
+        text = text.sample(5000, random_state=0)
     if _datetime_like(text):
         return "datetime", "parses as dates"
     words = text.str.count(r"\s+") + 1
@@ -324,8 +328,9 @@ def prepare_frame(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         if info.role == "numeric":
             s = pd.to_numeric(s, errors="coerce").astype("float64")
         elif info.role in ("categorical", "text"):
+            if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
+                s = s.map(lambda v: v if pd.isna(v) or isinstance(v, str) else str(v))
             s = s.astype("object").where(s.notna(), None)
-            s = s.map(lambda v: v if v is None or isinstance(v, str) else str(v))
         out[info.name] = s
     return pd.DataFrame(out, index=df.index)
 

@@ -54,7 +54,13 @@ def decode(indices: np.ndarray, classes: list[Any]) -> np.ndarray:
 def encode_target(y: pd.Series, classes: list[Any]) -> np.ndarray:
     """Map labels to class indices; labels are compared as text so 1 and '1' agree."""
     lookup = {str(c): i for i, c in enumerate(classes)}
-    codes = y.map(lambda v: lookup.get(_label_key(v)))
+    if pd.api.types.is_bool_dtype(y) or pd.api.types.is_integer_dtype(y):
+        keys = y.astype(str)
+    elif pd.api.types.is_float_dtype(y) and bool(np.all(np.mod(y.dropna(), 1) == 0)):
+        keys = y.astype("Int64").astype(str)  # 1.0 and 1 are the same label
+    else:
+        keys = y.map(_label_key)
+    codes = keys.map(lookup)
     unknown = y[codes.isna()]
     if len(unknown):
         from mlcli.errors import DataError
