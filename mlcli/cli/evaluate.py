@@ -44,10 +44,9 @@ def evaluate(
 
         render_evaluate(stdout_console(), doc)
     elif fmt == "csv":
-        import sys
+        from mlcli.render.output import write_metrics_csv
 
-        sys.stdout.write("metric,value\n" + "".join(f"{k},{'' if v is None else v}\n"
-                                                    for k, v in doc["metrics"].items()))
+        write_metrics_csv(doc["metrics"])
     else:
         write_json(doc)
 

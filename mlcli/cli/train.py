@@ -87,16 +87,13 @@ def train(
 
         render_train(stdout_console(), doc)
     elif fmt == "csv":
-        _metrics_csv(doc["metrics"])
+        from mlcli.render.output import write_metrics_csv
+
+        write_metrics_csv(doc["metrics"])
     else:
         write_json(doc)
     notify(f"model bundle saved to {result.bundle}")
 
-
-def _metrics_csv(metrics: dict) -> None:
-    import sys
-
-    sys.stdout.write("metric,value\n" + "".join(f"{k},{'' if v is None else v}\n" for k, v in metrics.items()))
 
 
 def register(app: typer.Typer) -> None:

@@ -109,3 +109,8 @@ def write_table_file(frame: Any, path: str) -> None:
     else:
         frame.to_csv(tmp, index=False, sep="\t" if suffix == ".tsv" else ",")
     tmp.replace(target)
+
+
+def write_metrics_csv(metrics: dict[str, Any]) -> None:
+    """A report's metrics as two-column CSV on stdout."""
+    sys.stdout.write("metric,value\n" + "".join(f"{k},{'' if v is None else v}\n" for k, v in metrics.items()))
