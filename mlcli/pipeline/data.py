@@ -89,8 +89,41 @@ def _clean_strings(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def _read_csv_file_directly(path: str, sep: str | None, encoding: str | None) -> pd.DataFrame | None:
+    """The fast path for a UTF-8 CSV/TSV file: pyarrow reads it straight from disk, with no copy of its text
+    held in Python. None when the file needs the careful path (other encodings, odd shapes, errors to explain)."""
+    p = Path(path)
+    if path == "-" or encoding not in (None, "utf-8", "utf8") or p.suffix.lower() in (*_PARQUET, *_JSONL):
+        return None
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return None
+    if not head.strip() or b"\x00" in head or head[:4] == b"PAR1" or head.lstrip()[:1] == b"{":
+        return None
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
+            return None
+        text = head[:exc.start].decode("utf-8-sig")
+    separator = sep or sniff_separator(text)
+    try:
+        df = pd.read_csv(p, sep="\t" if separator == "\\t" else separator, engine="pyarrow", na_values=NA_VALUES,
+                         keep_default_na=True)
+    except Exception:
+        return None
+    return df if df.shape[1] >= 2 and len(df) else None
+
+
 def read_table(path: str, sep: str | None = None, encoding: str | None = None, stdin: Any = None) -> pd.DataFrame:
     """Read CSV/TSV (separator sniffed), Parquet or JSON Lines from a path or '-' (stdin)."""
+    if path != "-" and not Path(path).exists():
+        raise DataError(f"file not found: {path}")
+    fast = _read_csv_file_directly(path, sep, encoding)
+    if fast is not None:
+        return _finish_frame(fast, path)
     raw, label = _read_source(path, stdin)
     if not raw.strip():
         raise DataError(f"{label} is empty")
@@ -120,12 +153,16 @@ def read_table(path: str, sep: str | None = None, encoding: str | None = None, s
     except Exception as exc:  # pyarrow / parquet errors
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{label} is not a readable table: {first}") from exc
-    df.columns = [str(c).strip() for c in df.columns]
     if df.shape[1] < 2 and not lower.endswith(_PARQUET):
         raise DataError(f"{label} is not a table: found {df.shape[1]} column; give a CSV/TSV with a header row "
                         "(use --sep if the separator is unusual)")
     if len(df) == 0:
         raise DataError(f"{label} has a header but no data rows")
+    return _finish_frame(df, label)
+
+
+def _finish_frame(df: pd.DataFrame, label: str) -> pd.DataFrame:
+    df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
     dupes = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
     if dupes:
         raise DataError(f"{label} has duplicate column names: {quote_list(dupes)}")
@@ -330,7 +367,7 @@ def prepare_frame(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         elif info.role in ("categorical", "text"):
             if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
                 s = s.map(lambda v: v if pd.isna(v) or isinstance(v, str) else str(v))
-            s = s.astype("object").where(s.notna(), None)
+            s = s.astype("object").where(s.notna(), np.nan)  # NaN: what SimpleImputer treats as missing
         out[info.name] = s
     return pd.DataFrame(out, index=df.index)
 
