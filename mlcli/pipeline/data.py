@@ -71,21 +71,30 @@ def sniff_separator(sample: str) -> str:
 
 
 def _clean_strings(df: pd.DataFrame) -> pd.DataFrame:
-    """Strip surrounding blanks from text cells and turn the missing-value spellings into NaN."""
-    na = set(NA_VALUES)
+    """Strip surrounding blanks from text cells and turn the missing-value spellings into NaN.
+
+    Columns pyarrow read as strings stay Arrow-backed strings (vectorised, and a fraction of the memory of
+    Python string objects); other non-numeric columns (mixed JSON values) become cleaned Python objects.
+    """
+    na = list(NA_VALUES)
     for col in df.columns:
         s = df[col]
-        if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-            stripped = s.astype("object").where(s.isna(), s.astype(str).str.strip())
+        if isinstance(s.dtype, pd.StringDtype):
+            stripped = s.str.strip()
+            stripped = stripped.mask(stripped.isin(na))
+        elif s.dtype == object:
+            stripped = s.where(s.isna(), s.astype(str).str.strip())
             stripped = stripped.where(~stripped.isin(na), np.nan)
-            present = stripped.dropna()
-            # a column that was numeric apart from blanks / '?' becomes numeric again (tried on a sample first)
-            if len(present) and pd.to_numeric(present.head(200), errors="coerce").notna().all():
-                converted = pd.to_numeric(stripped, errors="coerce")
-                if converted.notna().sum() == len(present):
-                    df[col] = converted
-                    continue
-            df[col] = stripped
+        else:
+            continue
+        present = stripped.dropna()
+        # a column that was numeric apart from blanks / '?' becomes numeric again (tried on a sample first)
+        if len(present) and pd.to_numeric(present.head(200), errors="coerce").notna().all():
+            converted = pd.to_numeric(stripped, errors="coerce")
+            if converted.notna().sum() == len(present):
+                df[col] = converted
+                continue
+        df[col] = stripped
     return df
 
 
@@ -284,10 +293,11 @@ def _datetime_like(s: pd.Series) -> bool:
     return parsed.notna().mean() > 0.95
 
 
-def infer_role(s: pd.Series) -> tuple[str, str]:
+def infer_role(s: pd.Series, n_unique: int | None = None) -> tuple[str, str]:
     n = len(s)
     nonnull = s.dropna()
-    n_unique = nonnull.nunique()
+    if n_unique is None:
+        n_unique = nonnull.nunique()
     if n_unique <= 1:
         return "constant", "a single value" if n_unique else "all missing"
     if pd.api.types.is_datetime64_any_dtype(s):
@@ -341,6 +351,7 @@ def infer_schema(df: pd.DataFrame, target: str, task: str, *, drop: list[str] | 
         if col == target:
             continue
         s = df[col]
+        n_unique = int(s.nunique())
         if col in overrides:
             role, reason = overrides[col], "set by you"
             if role == "numeric" and not pd.api.types.is_numeric_dtype(s):
@@ -349,8 +360,8 @@ def infer_schema(df: pd.DataFrame, target: str, task: str, *, drop: list[str] | 
                     raise DataError(f"--numeric column '{col}' has non-numeric values like "
                                     f"'{s.dropna()[bad].iloc[0]}'")
         else:
-            role, reason = infer_role(s)
-        columns.append(ColumnInfo(col, str(s.dtype), role, reason, int(s.nunique()), round(float(s.isna().mean()), 4)))
+            role, reason = infer_role(s, n_unique)
+        columns.append(ColumnInfo(col, str(s.dtype), role, reason, n_unique, round(float(s.isna().mean()), 4)))
     schema = Schema(target, task, columns)
     if not schema.used:
         raise DataError("no usable feature columns: every column was dropped (identifier, constant or --drop)")
@@ -365,9 +376,15 @@ def prepare_frame(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         if info.role == "numeric":
             s = pd.to_numeric(s, errors="coerce").astype("float64")
         elif info.role in ("categorical", "text"):
-            if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
+            if not isinstance(s.dtype, (pd.StringDtype, pd.CategoricalDtype)) and \
+                    pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
                 s = s.map(lambda v: v if pd.isna(v) or isinstance(v, str) else str(v))
-            s = s.astype("object").where(s.notna(), np.nan)  # NaN: what SimpleImputer treats as missing
+            if info.role == "categorical":  # codes and one copy of each level: small, and fast to encode
+                s = s.astype("category")
+                if not all(isinstance(c, str) for c in s.cat.categories):
+                    s = s.cat.rename_categories([str(c) for c in s.cat.categories])
+            else:
+                s = s.astype("object").where(s.notna(), np.nan)  # NaN: what SimpleImputer treats as missing
         out[info.name] = s
     return pd.DataFrame(out, index=df.index)
 
