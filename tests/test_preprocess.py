@@ -47,3 +47,47 @@ def test_category_one_hot_dense_output_and_non_string_levels():
     assert isinstance(out, np.ndarray)
     assert list(enc.get_feature_names_out(["k"])) == ["k_1.0", "k_2.0", "k_3.0", "k___missing__"]
     assert out.tolist() == [[0, 0, 1, 0], [0, 0, 0, 1], [0, 0, 0, 0]]  # an unseen level: all zeros
+
+
+def test_csr_hstack_equals_scipy_hstack():
+    """Dense blocks with zeros and NaN, CSR blocks with explicit zeros, row slices that do not divide evenly."""
+    from scipy import sparse
+
+    from mlcli.pipeline.preprocess import _csr_hstack
+
+    rng = np.random.default_rng(3)
+    n = 1001
+    dense = rng.normal(size=(n, 4))
+    dense[rng.random((n, 4)) < 0.3] = 0.0
+    dense[rng.random((n, 4)) < 0.05] = np.nan
+    onehot = sparse.random(n, 7, density=0.15, format="csr", random_state=1)
+    onehot.data[::5] = 0.0  # explicit zeros are kept, as scipy keeps them
+    empty = sparse.csr_matrix((n, 3))
+    blocks = [dense, onehot, empty, dense[:, :1]]
+    ours = _csr_hstack(blocks, n, chunk=128)
+    ref = sparse.hstack([sparse.csr_matrix(b) if not sparse.issparse(b) else b for b in blocks]).tocsr()
+    assert ours.shape == ref.shape and ours.nnz == ref.nnz
+    assert np.array_equal(ours.toarray(), ref.toarray(), equal_nan=True)
+
+
+def test_median_imputer_matches_simple_imputer():
+    """Medians, indicators for columns that had missing values, columns with no observed value dropped."""
+    import warnings
+
+    from mlcli.pipeline.preprocess import MedianImputer
+
+    rng = np.random.default_rng(5)
+    train = pd.DataFrame(rng.normal(size=(500, 5)), columns=list("abcde"))
+    train.loc[rng.random(500) < 0.2, "a"] = np.nan
+    train.loc[rng.random(500) < 0.5, "c"] = np.nan
+    train["e"] = np.nan  # never observed
+    test = pd.DataFrame(rng.normal(size=(50, 5)), columns=list("abcde"))
+    test.loc[::3, ["a", "b", "e"]] = np.nan  # 'b' had no missing values in training: no indicator
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = SimpleImputer(strategy="median", add_indicator=True).fit(train)
+        expected, expected_train = ref.transform(test), ref.transform(train)
+    ours = MedianImputer().fit(train)
+    assert list(ours.get_feature_names_out()) == list(ref.get_feature_names_out())
+    assert np.allclose(ours.transform(test), expected, equal_nan=True)
+    assert np.allclose(ours.transform(train.to_numpy()), expected_train)

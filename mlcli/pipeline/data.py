@@ -118,12 +118,37 @@ def _read_csv_file_directly(path: str, sep: str | None, encoding: str | None) ->
             return None
         text = head[:exc.start].decode("utf-8-sig")
     separator = sep or sniff_separator(text)
-    try:
-        df = pd.read_csv(p, sep="\t" if separator == "\\t" else separator, engine="pyarrow", na_values=NA_VALUES,
-                         keep_default_na=True)
-    except Exception:
-        return None
+    separator = "\t" if separator == "\\t" else separator
+    df = _stream_csv(p, separator) if p.stat().st_size > STREAM_BYTES else None
+    if df is None:
+        try:
+            df = pd.read_csv(p, sep=separator, engine="pyarrow", na_values=NA_VALUES, keep_default_na=True)
+        except Exception:
+            return None
     return df if df.shape[1] >= 2 and len(df) else None
+
+
+STREAM_BYTES = 64 * 2**20  # files larger than this are read block by block
+STREAM_BLOCK = 4 * 2**20
+
+
+def _stream_csv(path: Path, separator: str) -> pd.DataFrame | None:
+    """A large CSV read one block (4 MiB) at a time: pyarrow's whole-file reader holds about three times the
+    table in parse buffers at its peak, the streaming reader one block's worth. Column types come from the
+    first block; a later block that does not fit them (None) sends the file to the whole-file reader."""
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+    from pandas._libs.parsers import STR_NA_VALUES
+
+    nulls = sorted(set(NA_VALUES) | set(STR_NA_VALUES))
+    try:
+        reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=STREAM_BLOCK),
+                                parse_options=pacsv.ParseOptions(delimiter=separator),
+                                convert_options=pacsv.ConvertOptions(null_values=nulls, strings_can_be_null=True))
+        table = pa.Table.from_batches(list(reader), schema=reader.schema)
+    except Exception:  # pyarrow.ArrowInvalid: a value later in the file that the first block's types reject
+        return None
+    return table.to_pandas(self_destruct=True, split_blocks=True)
 
 
 def read_table(path: str, sep: str | None = None, encoding: str | None = None, stdin: Any = None) -> pd.DataFrame:
@@ -374,7 +399,9 @@ def prepare_frame(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     for info in schema.used:
         s = df[info.name]
         if info.role == "numeric":
-            s = pd.to_numeric(s, errors="coerce").astype("float64")
+            if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+                s = pd.to_numeric(s, errors="coerce")
+            s = s.astype("float64")  # no copy when it already is (copy-on-write)
         elif info.role in ("categorical", "text"):
             if not isinstance(s.dtype, (pd.StringDtype, pd.CategoricalDtype)) and \
                     pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
@@ -386,7 +413,7 @@ def prepare_frame(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
             else:
                 s = s.astype("object").where(s.notna(), np.nan)  # NaN: what SimpleImputer treats as missing
         out[info.name] = s
-    return pd.DataFrame(out, index=df.index)
+    return pd.DataFrame(out, index=df.index, copy=False)  # shares the loaded columns, no consolidated copy
 
 
 def drop_missing_target(df: pd.DataFrame, target: str) -> tuple[pd.DataFrame, int]:

@@ -139,7 +139,7 @@ def build_preprocessor(schema: Schema, options: PreprocessOptions, *, scale: str
                                   sparse_output=not dense)
         cat_branches.append((f"cat:{col}", pipe, [col]))
     if numeric:
-        num_steps = [("impute", SimpleImputer(strategy="median", add_indicator=True))]
+        num_steps = [("impute", MedianImputer())]
         if options.poly and options.poly > 1:
             num_steps.append(("poly", PolynomialFeatures(degree=options.poly, include_bias=False)))
         if scale != "none":
@@ -162,8 +162,8 @@ def build_preprocessor(schema: Schema, options: PreprocessOptions, *, scale: str
     first = native_categorical or ordinal_categorical
     transformers = (cat_branches + steps) if first else (steps + cat_branches)
     sparse_threshold = 0.0 if (dense or first or options.pca) else 0.3
-    ct = ColumnTransformer(transformers, remainder="drop", sparse_threshold=sparse_threshold,
-                           verbose_feature_names_out=True)
+    ct = LeanColumnTransformer(transformers, remainder="drop", sparse_threshold=sparse_threshold,
+                               verbose_feature_names_out=True)
     if options.pca:
         from sklearn.decomposition import PCA
 
@@ -205,6 +205,57 @@ class _ObjectCaster(TransformerMixin, BaseEstimator):
         if input_features is not None:
             return np.asarray(input_features, dtype=object)
         return getattr(self, "feature_names_in_", np.array([f"x{i}" for i in range(self.n_features_in_)]))
+
+
+class MedianImputer(TransformerMixin, BaseEstimator):
+    """``SimpleImputer(strategy='median', add_indicator=True)`` written column by column into one array.
+
+    Same output and feature names (columns with no observed value dropped; ``missingindicator_<col>`` for
+    every column that had missing values in training), without SimpleImputer's whole-matrix copies (input
+    conversion, imputed copy, indicator matrix, final stack): on large data the peak is the result itself.
+    """
+
+    def fit(self, X, y=None):
+        columns = self._columns(X)
+        self.n_features_in_ = len(columns)
+        if isinstance(X, pd.DataFrame):
+            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        medians, keep, indicate = [], [], []
+        for j, v in enumerate(columns):
+            missing = np.isnan(v)
+            observed = v[~missing]
+            keep.append(bool(observed.size))
+            medians.append(float(np.median(observed)) if observed.size else np.nan)
+            indicate.append(bool(missing.any()))
+        self.statistics_ = np.asarray(medians)
+        self.keep_ = np.asarray(keep, dtype=bool)
+        self.indicate_ = np.asarray(indicate, dtype=bool)
+        return self
+
+    @staticmethod
+    def _columns(X) -> list[np.ndarray]:
+        if isinstance(X, pd.DataFrame):
+            return [X.iloc[:, j].to_numpy(dtype=np.float64, na_value=np.nan) for j in range(X.shape[1])]
+        arr = np.asarray(X, dtype=np.float64)
+        return [arr[:, j] for j in range(arr.shape[1])]
+
+    def transform(self, X):
+        columns = self._columns(X)
+        kept, flagged = np.flatnonzero(self.keep_), np.flatnonzero(self.indicate_)
+        out = np.empty((len(columns[0]) if columns else 0, len(kept) + len(flagged)), dtype=np.float64)
+        for k, j in enumerate(kept):
+            out[:, k] = columns[j]
+            missing = np.isnan(out[:, k])
+            out[missing, k] = self.statistics_[j]
+        for k, j in enumerate(flagged, start=len(kept)):
+            out[:, k] = np.isnan(columns[j])
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        names = (list(map(str, input_features)) if input_features is not None
+                 else list(map(str, getattr(self, "feature_names_in_", [f"x{i}" for i in range(self.n_features_in_)]))))
+        return np.asarray([n for n, k in zip(names, self.keep_) if k]
+                          + [f"missingindicator_{n}" for n, f in zip(names, self.indicate_) if f], dtype=object)
 
 
 class CategoryOneHot(TransformerMixin, BaseEstimator):
@@ -300,8 +351,11 @@ class CategoryOneHot(TransformerMixin, BaseEstimator):
         from scipy import sparse
 
         hit = column >= 0
-        indptr = np.concatenate([[0], np.cumsum(hit)]).astype(np.int64)
-        matrix = sparse.csr_matrix((np.ones(int(hit.sum())), column[hit], indptr), shape=(n, self.n_outputs_))
+        index = np.int32 if n < np.iinfo(np.int32).max else np.int64
+        indptr = np.zeros(n + 1, dtype=index)
+        np.cumsum(hit, out=indptr[1:])
+        matrix = sparse.csr_matrix((np.ones(int(indptr[-1])), column[hit].astype(index), indptr),
+                                   shape=(n, self.n_outputs_))
         return matrix if self.sparse_output else matrix.toarray()
 
     def get_feature_names_out(self, input_features=None):
@@ -311,6 +365,51 @@ class CategoryOneHot(TransformerMixin, BaseEstimator):
         if self.infrequent_:
             names.append(f"{name}_infrequent_sklearn")
         return np.asarray(names, dtype=object)
+
+
+def _csr_hstack(blocks: list, n_rows: int, chunk: int = 65536):
+    """Stack dense and sparse blocks side by side into one CSR matrix, a slice of rows at a time.
+
+    scipy's ``hstack(...).tocsr()`` first builds a COO copy of everything (row and column indices and data
+    for every stored value) and then the CSR: about three times the result at its peak. Counting the stored
+    values per row first lets the result be allocated once and filled slice by slice.
+    """
+    from scipy import sparse
+    from sklearn.utils import check_array
+
+    blocks = [b.tocsr() if sparse.issparse(b) else b
+              for b in (check_array(x, accept_sparse="csr", ensure_all_finite=False) for x in blocks)]
+    counts = np.zeros(n_rows, dtype=np.int64)
+    for b in blocks:
+        counts += np.diff(b.indptr) if sparse.issparse(b) else np.count_nonzero(b, axis=1)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    del counts
+    n_cols = sum(b.shape[1] for b in blocks)
+    nnz = int(indptr[-1])
+    index_dtype = np.int32 if max(nnz, n_cols) < np.iinfo(np.int32).max else np.int64
+    data = np.empty(nnz, dtype=np.result_type(*[b.dtype for b in blocks]))
+    indices = np.empty(nnz, dtype=index_dtype)
+    for start in range(0, n_rows, chunk):
+        stop = min(start + chunk, n_rows)
+        part = sparse.hstack([b[start:stop] for b in blocks], format="csr")
+        lo, hi = indptr[start], indptr[stop]
+        data[lo:hi] = part.data
+        indices[lo:hi] = part.indices
+    return sparse.csr_matrix((data, indices, indptr.astype(index_dtype, copy=False)), shape=(n_rows, n_cols))
+
+
+class LeanColumnTransformer(ColumnTransformer):
+    """A ColumnTransformer whose sparse output is built without scipy's intermediate copies (_csr_hstack)."""
+
+    def _hstack(self, Xs, *, n_samples):
+        if self.sparse_output_:
+            try:
+                return _csr_hstack(list(Xs), n_samples)
+            except ValueError as exc:
+                raise ValueError("For a sparse output, all columns should be a numeric or convertible to a "
+                                 "numeric.") from exc
+        return super()._hstack(Xs, n_samples=n_samples)
 
 
 class _PCAStep(TransformerMixin, BaseEstimator):

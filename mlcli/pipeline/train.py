@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,8 +51,8 @@ class DataOptions:
 class Dataset:
     """A loaded data file with its target, task and roles decided."""
 
-    frame: pd.DataFrame  # the raw frame (rows with a missing target removed)
-    X: pd.DataFrame
+    frame: pd.DataFrame | None  # the raw frame (rows with a missing target removed); train frees it after the split
+    X: pd.DataFrame | None
     y: pd.Series
     schema: Schema
     target_reason: str
@@ -239,6 +241,9 @@ def train(req: TrainRequest, notify: Notify = _quiet, stdin: Any = None) -> Trai
 
         req.model.class_weight = class_weight_value(spec.class_weight, req.model.class_weight, spec.name, classes)
     pipeline = build_pipeline(ds.schema, req.model)
+    summary = data_summary(ds)
+    ds.frame = ds.X = None  # the split frames hold every row needed from here: let a large file's memory go
+    release_memory()
     t1 = time.perf_counter()
     tuning = None
     if auto_threshold:
@@ -274,7 +279,7 @@ def train(req: TrainRequest, notify: Notify = _quiet, stdin: Any = None) -> Trai
 
     out = req.out or default_out(req.data.path, spec.name)
     meta = bundle_meta(ds, req.model, classes, threshold, test_report.metrics, train_report.metrics,
-                       importances, len(X_train), len(X_test))
+                       importances, len(X_train), len(X_test), summary)
     path = save_bundle(out, pipeline, meta)
     timings = {"load": round(t_load, 3), "fit": round(t_fit, 3), "predict": round(t_eval, 3),
                "total": round(time.perf_counter() - t0, 3)}
@@ -291,9 +296,10 @@ def _balance_label(config: ModelConfig) -> str | None:
 
 def bundle_meta(ds: Dataset, config: ModelConfig, classes: list[Any], threshold: float | None,
                 metrics: dict[str, Any], train_metrics: dict[str, Any], importances: list[dict[str, Any]],
-                train_rows: int, test_rows: int) -> dict[str, Any]:
+                train_rows: int, test_rows: int, summary: dict[str, Any] | None = None) -> dict[str, Any]:
     """The mlcli.json of a bundle (shared by train and cv --save-best)."""
     spec = get_spec(config.model)
+    summary = summary or data_summary(ds)
     return {
         "mlcli_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -302,14 +308,27 @@ def bundle_meta(ds: Dataset, config: ModelConfig, classes: list[Any], threshold:
         "model": spec.name, "task": ds.task, "target": ds.schema.target, "classes": classes,
         "threshold": threshold, "schema": ds.schema.to_dict(), "params": config.params,
         "preprocess": vars(config.preprocess), "seed": config.seed,
-        "data": {"source": ds.source, "fingerprint": fingerprint(ds.frame), "rows": len(ds.frame),
-                 "train_rows": train_rows, "test_rows": test_rows},
+        "data": {"source": ds.source, **summary, "train_rows": train_rows, "test_rows": test_rows},
         "metrics": metrics, "train_metrics": train_metrics,
         "importances": importances[:20],
         "balance": _balance_label(config), "ratio": config.ratio,
         "class_weight": config.class_weight if not isinstance(config.class_weight, dict)
         else {str(k): v for k, v in config.class_weight.items()},
     }
+
+
+def release_memory() -> None:
+    """Give the memory of dropped frames back now: pandas frames sit in reference cycles (freed only by the
+    cyclic collector), and Arrow's allocator keeps freed pages for itself unless asked to return them."""
+    gc.collect()
+    pa = sys.modules.get("pyarrow")
+    if pa is not None:
+        pa.default_memory_pool().release_unused()
+
+
+def data_summary(ds: Dataset) -> dict[str, Any]:
+    """What a bundle records of the data it was trained from."""
+    return {"fingerprint": fingerprint(ds.frame), "rows": len(ds.frame)}
 
 
 def _fit_error(exc: ValueError, model: str) -> Exception:
