@@ -94,6 +94,12 @@ def test_default_out_is_printed(mlcli, small_binary, tmp_path):
     assert (tmp_path / "models" / "small_binary-logreg" / "mlcli.json").exists()
 
 
+def test_table_report_names_the_bundle_once(mlcli, small_binary):
+    r = mlcli("train", small_binary, "--model", "logreg", "--format", "table")
+    assert r.exit_code == 0
+    assert (r.stdout + r.stderr).lower().count("model bundle saved to") == 1
+
+
 def test_piped_stdout_is_json_only(mlcli, small_binary):
     r = mlcli("train", small_binary, "--model", "logreg")  # CliRunner's stdout is not a terminal
     assert r.exit_code == 0

@@ -92,7 +92,8 @@ def train(
         write_metrics_csv(doc["metrics"])
     else:
         write_json(doc)
-    notify(f"model bundle saved to {result.bundle}")
+    if fmt != "table":  # the table ends with the bundle path already
+        notify(f"model bundle saved to {result.bundle}")
 
 
 

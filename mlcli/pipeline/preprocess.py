@@ -354,8 +354,10 @@ class CategoryOneHot(TransformerMixin, BaseEstimator):
         index = np.int32 if n < np.iinfo(np.int32).max else np.int64
         indptr = np.zeros(n + 1, dtype=index)
         np.cumsum(hit, out=indptr[1:])
-        matrix = sparse.csr_matrix((np.ones(int(indptr[-1])), column[hit].astype(index), indptr),
-                                   shape=(n, self.n_outputs_))
+        # every stored value is 1: one shared, read-only 1.0 instead of an array of them (the block is only
+        # ever read: the column stacking copies it into the model's input)
+        ones = np.broadcast_to(np.float64(1.0), (int(indptr[-1]),))
+        matrix = sparse.csr_matrix((ones, column[hit].astype(index), indptr), shape=(n, self.n_outputs_))
         return matrix if self.sparse_output else matrix.toarray()
 
     def get_feature_names_out(self, input_features=None):
