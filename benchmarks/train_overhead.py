@@ -10,6 +10,7 @@ GENERATED 50,000-row mixed-type file (lightgbm).
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -67,12 +68,15 @@ def main() -> None:
                  ("generated mixed (50,000 rows)", big, "target", "lightgbm")]
         print(f"{'dataset':32} {'model':9} {'floor s':>8} {'mlcli s':>8} {'ratio':>6}")
         for label, path, target, model in cases:
-            floor, _ = timed_run([sys.executable, str(tmp / "floor.py"), str(path), target, model,
-                                  str(tmp / "floor.joblib")], repeats=args.repeats)
-            ours, _ = timed_run(mlcli_cmd("train", str(path), "--target", target, "--model", model, "--threads", "2",
-                                          "--out", str(tmp / "bundle"), "--format", "json", "--quiet"),
-                                repeats=args.repeats)
-            print(f"{label:32} {model:9} {floor:8.2f} {ours:8.2f} {ours / floor:6.2f}")
+            floor_cmd = [sys.executable, str(tmp / "floor.py"), str(path), target, model, str(tmp / "floor.joblib")]
+            ours_cmd = mlcli_cmd("train", str(path), "--target", target, "--model", model, "--threads", "2",
+                                 "--out", str(tmp / "bundle"), "--format", "json", "--quiet")
+            floors, ours = [], []
+            for _ in range(args.repeats):  # interleaved, so a change in the machine's load hits both alike
+                floors += timed_run(floor_cmd, repeats=1)[1]
+                ours += timed_run(ours_cmd, repeats=1)[1]
+            floor, mine = statistics.median(floors), statistics.median(ours)
+            print(f"{label:32} {model:9} {floor:8.2f} {mine:8.2f} {mine / floor:6.2f}")
 
 
 if __name__ == "__main__":
