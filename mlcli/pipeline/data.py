@@ -138,8 +138,10 @@ def _stream_csv(path: Path, separator: str) -> pd.DataFrame | None:
     first block; a later block that does not fit them (None) sends the file to the whole-file reader."""
     import pyarrow as pa
     from pyarrow import csv as pacsv
-    from pandas._libs.parsers import STR_NA_VALUES
-
+    try:  # pandas' own missing-value spellings, which the whole-file reader adds (keep_default_na)
+        from pandas._libs.parsers import STR_NA_VALUES
+    except ImportError:
+        STR_NA_VALUES = set()
     nulls = sorted(set(NA_VALUES) | set(STR_NA_VALUES))
     try:
         reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=STREAM_BLOCK),
