@@ -395,6 +395,16 @@ def infer_schema(df: pd.DataFrame, target: str, task: str, *, drop: list[str] | 
     return schema
 
 
+def as_strings(s: pd.Series) -> pd.Series:
+    """The values as text, missing values left missing: categorical levels renamed, other values str()'d."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        levels = s.cat.categories
+        return s if all(isinstance(c, str) for c in levels) else s.cat.rename_categories([str(c) for c in levels])
+    if isinstance(s.dtype, pd.StringDtype) or pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        return s
+    return s.map(lambda v: v if pd.isna(v) or isinstance(v, str) else str(v))
+
+
 def prepare_frame(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     """The feature frame a pipeline is fitted on: used columns only, with dtypes fixed by role."""
     out = {}
@@ -405,13 +415,9 @@ def prepare_frame(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
                 s = pd.to_numeric(s, errors="coerce")
             s = s.astype("float64")  # no copy when it already is (copy-on-write)
         elif info.role in ("categorical", "text"):
-            if not isinstance(s.dtype, (pd.StringDtype, pd.CategoricalDtype)) and \
-                    pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
-                s = s.map(lambda v: v if pd.isna(v) or isinstance(v, str) else str(v))
+            s = as_strings(s)
             if info.role == "categorical":  # codes and one copy of each level: small, and fast to encode
                 s = s.astype("category")
-                if not all(isinstance(c, str) for c in s.cat.categories):
-                    s = s.cat.rename_categories([str(c) for c in s.cat.categories])
             else:
                 s = s.astype("object").where(s.notna(), np.nan)  # NaN: what SimpleImputer treats as missing
         out[info.name] = s

@@ -18,7 +18,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, PolynomialFeatures, RobustScaler, StandardScaler
 
 from mlcli.errors import ConfigError
-from mlcli.pipeline.data import Schema
+from mlcli.pipeline.data import Schema, as_strings
 
 SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
 MISSING = "__missing__"
@@ -189,6 +189,13 @@ def _embedder(schema: Schema, col: str, options: PreprocessOptions):
     return emb
 
 
+def _input_names(est: BaseEstimator, input_features=None) -> list[str]:
+    """The names of a fitted transformer's input columns: given, seen in fit, or x0, x1, ..."""
+    if input_features is not None:
+        return [str(n) for n in input_features]
+    return [str(n) for n in getattr(est, "feature_names_in_", [f"x{i}" for i in range(est.n_features_in_)])]
+
+
 class _ObjectCaster(TransformerMixin, BaseEstimator):
     """Casts a column to Python objects so imputation and one-hot see plain strings."""
 
@@ -202,9 +209,7 @@ class _ObjectCaster(TransformerMixin, BaseEstimator):
         return _to_object(X)
 
     def get_feature_names_out(self, input_features=None):
-        if input_features is not None:
-            return np.asarray(input_features, dtype=object)
-        return getattr(self, "feature_names_in_", np.array([f"x{i}" for i in range(self.n_features_in_)]))
+        return np.asarray(_input_names(self, input_features), dtype=object)
 
 
 class MedianImputer(TransformerMixin, BaseEstimator):
@@ -252,8 +257,7 @@ class MedianImputer(TransformerMixin, BaseEstimator):
         return out
 
     def get_feature_names_out(self, input_features=None):
-        names = (list(map(str, input_features)) if input_features is not None
-                 else list(map(str, getattr(self, "feature_names_in_", [f"x{i}" for i in range(self.n_features_in_)]))))
+        names = _input_names(self, input_features)
         return np.asarray([n for n, k in zip(names, self.keep_) if k]
                           + [f"missingindicator_{n}" for n, f in zip(names, self.indicate_) if f], dtype=object)
 
@@ -283,22 +287,12 @@ class CategoryOneHot(TransformerMixin, BaseEstimator):
             return X
         return pd.Series(np.asarray(X, dtype=object).reshape(len(X), -1)[:, 0])
 
-    @staticmethod
-    def _as_strings(s: pd.Series) -> pd.Series:
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            if all(isinstance(c, str) for c in s.cat.categories):
-                return s
-            return s.cat.rename_categories([str(c) for c in s.cat.categories])
-        if isinstance(s.dtype, pd.StringDtype):
-            return s
-        return s.map(lambda v: v if pd.isna(v) or isinstance(v, str) else str(v))
-
     def fit(self, X, y=None):
         s = self._series(X)
         self.n_features_in_ = 1
         if isinstance(X, pd.DataFrame):
             self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        cat = pd.Categorical(self._as_strings(s))
+        cat = pd.Categorical(as_strings(s))
         counts = np.bincount(cat.codes + 1, minlength=len(cat.categories) + 1)  # slot 0: missing
         levels = [str(c) for c in cat.categories]
         level_counts = list(counts[1:])
@@ -343,7 +337,7 @@ class CategoryOneHot(TransformerMixin, BaseEstimator):
         other = len(self.frequent_) if self.infrequent_ else -1  # infrequent and unseen levels
         known = [lv for lv in self.levels_ if lv != MISSING]
         lookup = np.asarray([out_index.get(lv, other) for lv in known] + [other], dtype=np.int64)
-        codes = pd.Categorical(self._as_strings(s), categories=known).codes.astype(np.int64)
+        codes = pd.Categorical(as_strings(s), categories=known).codes.astype(np.int64)
         column = lookup[np.where(codes < 0, len(known), codes)]  # -1 (missing or unseen) -> 'other' for now
         isna = s.isna().to_numpy()
         if isna.any():
@@ -361,8 +355,7 @@ class CategoryOneHot(TransformerMixin, BaseEstimator):
         return matrix if self.sparse_output else matrix.toarray()
 
     def get_feature_names_out(self, input_features=None):
-        name = (str(input_features[0]) if input_features is not None and len(input_features)
-                else str(getattr(self, "feature_names_in_", ["x0"])[0]))
+        name = _input_names(self, input_features)[0]
         names = [f"{name}_{lv}" for lv in self.frequent_]
         if self.infrequent_:
             names.append(f"{name}_infrequent_sklearn")

@@ -324,13 +324,6 @@ def release_memory() -> None:
     pa = sys.modules.get("pyarrow")
     if pa is not None:
         pa.default_memory_pool().release_unused()
-    if sys.platform.startswith("linux"):  # glibc keeps freed small-object arenas; hand them back too
-        try:
-            import ctypes
-
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
-        except (OSError, AttributeError):
-            pass
 
 
 def data_summary(ds: Dataset) -> dict[str, Any]:
