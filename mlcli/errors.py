@@ -57,3 +57,17 @@ def quote_list(items: Iterable[str], limit: int = 12) -> str:
     items = list(items)
     shown = ", ".join(str(i) for i in items[:limit])
     return shown + (f", ... ({len(items) - limit} more)" if len(items) > limit else "")
+
+
+def one_line(message: object) -> str:
+    """A message on one line: every run of whitespace (newlines included) becomes one space."""
+    return " ".join(str(message).split())
+
+
+def first_line(exc: BaseException, *, with_type: bool = False) -> str:
+    """The first line of an exception's message (libraries often add pages of detail), or its type's name."""
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else ""
+    if with_type:
+        return f"{type(exc).__name__}: {line}" if line else type(exc).__name__
+    return line or type(exc).__name__

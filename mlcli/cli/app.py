@@ -10,16 +10,11 @@ from typer.core import TyperGroup
 
 from mlcli import __version__
 from mlcli.cli.state import state
-from mlcli.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, MlcliError
-
+from mlcli.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, MlcliError, one_line
 
 # typer >= 0.29 vendors its own click: take its exception classes from typer's public names
 _CLICK_EXCEPTION = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 _PASS_THROUGH = (typer.Exit, typer.Abort, _CLICK_EXCEPTION)
-
-
-def _one_line(message: str) -> str:
-    return " ".join(str(message).split())
 
 
 class MlcliGroup(TyperGroup):
@@ -33,7 +28,7 @@ class MlcliGroup(TyperGroup):
         except MlcliError as exc:
             if state.debug:
                 traceback.print_exc()
-            typer.echo(f"mlcli: error: {_one_line(exc)}", err=True)
+            typer.echo(f"mlcli: error: {one_line(exc)}", err=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             typer.echo("mlcli: interrupted", err=True)
@@ -45,7 +40,7 @@ class MlcliGroup(TyperGroup):
             if state.debug:
                 traceback.print_exc()
             else:
-                typer.echo(f"mlcli: internal error: {type(exc).__name__}: {_one_line(exc)} "
+                typer.echo(f"mlcli: internal error: {type(exc).__name__}: {one_line(exc)} "
                            "(run again with --debug for the traceback)", err=True)
             raise typer.Exit(EXIT_INTERNAL) from None
 
@@ -80,10 +75,10 @@ def _register() -> None:
 
     for module in (train, evaluate, models, cv, balance, embed, explain):
         module.register(app)
-    from mlcli.cli import recipe_support, runs
+    from mlcli.cli import runs, tracking
 
     runs.register(app)
-    recipe_support.track(app)  # --recipe/--save-recipe/--mlflow on train and cv; run history of train, cv, evaluate
+    tracking.track(app)  # --recipe/--save-recipe/--mlflow on train and cv; run history of train, cv, evaluate
 
 
 _register()

@@ -8,9 +8,9 @@ import typer
 
 from mlcli.cli import options as o
 from mlcli.cli.state import state
+from mlcli.models.resamplers import RESAMPLERS  # the registry: names only, nothing heavy is imported
 
-METHODS_HELP = ("oversample, undersample, smote (SMOTE-NC with categoricals), smote-nc, smote-n, borderline-smote, "
-                "svm-smote, adasyn, nearmiss-1/2/3, tomek, enn, cluster-centroids, smote-tomek, smote-enn")
+METHODS_HELP = ", ".join(RESAMPLERS) + " (smote becomes SMOTE-NC when there are categorical columns)"
 
 
 def balance(
@@ -38,13 +38,12 @@ def balance(
 
     Example: mlcli balance stroke.csv --target stroke --method smote -o balanced.csv
     """
-    import sys
-
-    from mlcli.pipeline.balance import run_balance
-    from mlcli.pipeline.train import DataOptions
-    from mlcli.registry.models import parse_params
-    from mlcli.registry.resamplers import parse_ratio
-    from mlcli.render.output import Notifier, library_chatter_to_stderr, resolve_format, write_json, write_table_file
+    from mlcli.data.dataset import DataOptions
+    from mlcli.experiments.balance import run_balance
+    from mlcli.models.estimators import parse_params
+    from mlcli.models.resamplers import parse_ratio
+    from mlcli.render.emit import emit
+    from mlcli.render.output import Notifier, library_chatter_to_stderr, resolve_format, write_rows, write_table_file
 
     notify = Notifier(state.quiet)
     opts = DataOptions(data, target, task, sep, encoding, drop or [], categorical or [], [], numeric or [])
@@ -58,25 +57,13 @@ def balance(
     if output and result.rows is not None:
         write_table_file(result.rows, output)
         notify(f"wrote {len(result.rows)} rows to {output}")
-    if rows_to_stdout and fmt in ("csv", "json"):
-        from mlcli.render.output import write_rows
-
+    if rows_to_stdout and fmt in ("csv", "json"):  # the rows are the data: the report goes to stderr
         _report_to_stderr(doc, notify)
         write_rows(result.rows, fmt)
         return
-    if fmt == "table" or (rows_to_stdout and fmt == "table"):
-        from mlcli.render.output import stdout_console
-        from mlcli.render.tables import render_balance
-
-        render_balance(stdout_console(), doc)
-        if rows_to_stdout:
-            notify("the resampled rows were not printed on the terminal: pipe them, or give -o FILE")
-    elif fmt == "csv":
-        sys.stdout.write("stage,class,count,share\n" + "".join(
-            f"{stage},{c['class']},{c['count']},{c['share']}\n" for stage in ("before", "after")
-            for c in (doc[stage] or [])))
-    else:
-        write_json(doc)
+    emit("balance", doc, fmt)
+    if rows_to_stdout:
+        notify("the resampled rows were not printed on the terminal: pipe them, or give -o FILE")
 
 
 def _report_to_stderr(doc: dict, notify) -> None:

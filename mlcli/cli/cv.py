@@ -7,9 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from mlcli.cli import options as o
-from mlcli.cli.recipe_support import record_result
 from mlcli.cli.state import state
-from mlcli.errors import EXIT_INTERRUPTED
 
 
 def cv(
@@ -62,21 +60,23 @@ def cv(
     fmt: o.Format = None,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
-) -> None:
+) -> dict:
     """Compare models across the same cross-validation folds: a leaderboard with mean ± std of every metric.
 
     Example: mlcli cv titanic.csv --models logreg,rf,xgboost --jobs 2
     """
     from pathlib import Path
 
+    from mlcli.data.dataset import DataOptions
     from mlcli.errors import ConfigError
-    from mlcli.pipeline.cv import CVRequest, parse_grid, run_cv, split_names
-    from mlcli.pipeline.preprocess import PreprocessOptions
-    from mlcli.pipeline.train import DataOptions
-    from mlcli.registry.models import parse_params
-    from mlcli.registry.resamplers import parse_ratio
-    from mlcli.render.cv import FoldProgress, leaderboard_csv, render_cv
-    from mlcli.render.output import Notifier, resolve_format, stdout_console, write_json, write_rows
+    from mlcli.experiments.cv.request import CVRequest, parse_grid, split_names
+    from mlcli.experiments.cv.run import run_cv
+    from mlcli.features.preprocess import PreprocessOptions
+    from mlcli.models.estimators import parse_params
+    from mlcli.models.resamplers import parse_ratio
+    from mlcli.render.cv import FoldProgress
+    from mlcli.render.emit import emit
+    from mlcli.render.output import Notifier, write_rows
 
     notify = Notifier(state.quiet)
     if oof and not Path(oof).parent.is_dir():
@@ -97,21 +97,12 @@ def cv(
         write_rows(result.oof, "json" if oof.endswith((".json", ".jsonl")) else "csv", oof)
         notify(f"out-of-fold predictions written to {oof} ({len(result.oof)} rows)")
     doc = result.to_dict()
-    record_result(doc)  # for the run history (mlcli.cli.recipe_support)
-    fmt = resolve_format(fmt)
-    if fmt == "table":
-        render_cv(stdout_console(), doc)
-    elif fmt == "csv":
-        import sys
-
-        sys.stdout.write(leaderboard_csv(doc))
-    else:
-        write_json(doc)
+    emit("cv", doc, fmt)
     if result.saved:
         notify(f"best model ({result.best.candidate.label}) saved to {result.saved}")
-    if result.interrupted:
+    if result.interrupted:  # the tracking wrapper records the partial result, then exits with 130
         notify.warn(f"interrupted: partial leaderboard from {result.n_done} of {result.n_fits} fits")
-        raise typer.Exit(EXIT_INTERRUPTED)
+    return doc
 
 
 def register(app: typer.Typer) -> None:

@@ -40,8 +40,8 @@ def embed(
 
     Example: mlcli embed reviews.csv --text review -o embeddings.parquet --keep id
     """
-    from mlcli.pipeline.embed import EmbedRequest
-    from mlcli.pipeline.embed import embed as run_embed
+    from mlcli.experiments.embed import EmbedRequest
+    from mlcli.experiments.embed import embed as run_embed
     from mlcli.render.output import Notifier, library_chatter_to_stderr
 
     notify = Notifier(state.quiet)

@@ -7,7 +7,6 @@ from typing import Annotated, Optional
 import typer
 
 from mlcli.cli import options as o
-from mlcli.cli.recipe_support import record_result
 from mlcli.cli.state import state
 
 Bundle = Annotated[str, typer.Argument(help="Model bundle directory (from mlcli train --out).")]
@@ -23,13 +22,14 @@ def evaluate(
     fmt: o.Format = None,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
-) -> None:
+) -> dict:
     """Metrics and confusion matrix of a saved model on labelled data.
 
     Example: mlcli evaluate models/adult test.csv
     """
-    from mlcli.pipeline.evaluate import evaluate as run_evaluate
-    from mlcli.render.output import Notifier, library_chatter_to_stderr, resolve_format, stdout_console, write_json
+    from mlcli.experiments.evaluate import evaluate as run_evaluate
+    from mlcli.render.emit import emit
+    from mlcli.render.output import Notifier, library_chatter_to_stderr
 
     notify = Notifier(state.quiet)
     with library_chatter_to_stderr():
@@ -37,18 +37,8 @@ def evaluate(
     if result.dropped_rows:
         notify(f"dropped {result.dropped_rows} row(s) with a missing target")
     doc = result.to_dict()
-    record_result(doc)  # for the run history (mlcli.cli.recipe_support)
-    fmt = resolve_format(fmt)
-    if fmt == "table":
-        from mlcli.render.tables import render_evaluate
-
-        render_evaluate(stdout_console(), doc)
-    elif fmt == "csv":
-        from mlcli.render.output import write_metrics_csv
-
-        write_metrics_csv(doc["metrics"])
-    else:
-        write_json(doc)
+    emit("evaluate", doc, fmt)
+    return doc
 
 
 def predict(
@@ -68,7 +58,7 @@ def predict(
 
     Example: cat new.csv | mlcli predict models/adult - > predictions.csv
     """
-    from mlcli.pipeline.evaluate import predict as run_predict
+    from mlcli.experiments.predict import predict as run_predict
     from mlcli.render.output import library_chatter_to_stderr, resolve_format, stdout_console, write_rows
 
     with library_chatter_to_stderr():

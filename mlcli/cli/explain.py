@@ -48,9 +48,10 @@ def explain(
     mlcli explain models/titanic test.csv --method shap --row 12 ·
     mlcli explain models/titanic test.csv --method all --plot importance.png
     """
-    from mlcli.pipeline.explain import ExplainRequest, RowExplanation
-    from mlcli.pipeline.explain import explain as run_explain
-    from mlcli.render.output import Notifier, resolve_format, stdout_console, write_json
+    from mlcli.experiments.explain import ExplainRequest, RowExplanation
+    from mlcli.experiments.explain import explain as run_explain
+    from mlcli.render.emit import emit
+    from mlcli.render.output import Notifier, resolve_format
 
     notify = Notifier(state.quiet)
     if plot:
@@ -61,22 +62,12 @@ def explain(
                          sep, encoding)
     result = run_explain(req, notify=notify)
     doc = result.to_dict()
-    fmt = resolve_format(fmt)
     is_row = isinstance(result, RowExplanation)
-    if fmt == "table":
-        from mlcli.render.explain import render_explain, render_row
-
-        console = stdout_console()
-        render_row(console, doc) if is_row else render_explain(console, doc, top)
-    else:
+    fmt = resolve_format(fmt)
+    if fmt != "table":  # the table shows the warnings itself
         for w in doc.get("warnings", []):
             notify.warn(w)
-        if fmt == "csv":
-            from mlcli.render.explain import features_csv
-
-            features_csv(doc)
-        else:
-            write_json(doc)
+    emit("explain-row", doc, fmt) if is_row else emit("explain", doc, fmt, top=top)
     if plot:
         from mlcli.render.explain import plot_explain, plot_row
 

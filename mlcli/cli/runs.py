@@ -31,7 +31,7 @@ def _run_id(text: str) -> int:
 
 
 def _history():
-    from mlcli.pipeline.history import History
+    from mlcli.tracking.history import History
 
     return History(create=False)
 
@@ -53,10 +53,11 @@ def list_runs(
 
     Example: mlcli runs list --format json | jq '.[] | select(.metrics.roc_auc > 0.9)'
     """
+    from mlcli.cli.tracking import TRACKED_COMMANDS
     from mlcli.errors import ConfigError, did_you_mean
-    from mlcli.pipeline.history import STATUSES
-    from mlcli.cli.recipe_support import TRACKED_COMMANDS, plain_notifier
-    from mlcli.render.output import resolve_format, write_json
+    from mlcli.render.emit import emit
+    from mlcli.render.output import Notifier, resolve_format
+    from mlcli.tracking.history import STATUSES
 
     if command is not None and command not in TRACKED_COMMANDS:
         raise ConfigError(f"--command must be one of {', '.join(TRACKED_COMMANDS)}, got '{command}'"
@@ -70,25 +71,13 @@ def list_runs(
         runs = h.list(limit=limit or None, command=command, status=status, model=model)
         total = len(h.list(command=command, status=status, model=model)) if fmt == "table" and limit else len(runs)
         path = h.path
-    if fmt == "json":
-        write_json(runs)
-    elif fmt == "csv":
-        import sys
-
-        from mlcli.render.runs import runs_csv
-
-        sys.stdout.write(runs_csv(runs))
-    else:
-        from mlcli.render.output import stdout_console
-        from mlcli.render.runs import render_runs
-
-        notify = plain_notifier(state.quiet)
-        if not runs:
-            notify(f"no runs recorded yet in {path}" if not (command or status or model) else "no run matches")
-            return
-        render_runs(stdout_console(), runs)
-        if total > len(runs):
-            notify(f"showing the {len(runs)} newest of {total} runs; --limit 0 shows all")
+    notify = Notifier(state.quiet)
+    if fmt == "table" and not runs:
+        notify(f"no runs recorded yet in {path}" if not (command or status or model) else "no run matches")
+        return
+    emit("runs", runs, fmt)
+    if fmt == "table" and total > len(runs):
+        notify(f"showing the {len(runs)} newest of {total} runs; --limit 0 shows all")
 
 
 @runs_app.command("show")
@@ -102,24 +91,11 @@ def show(
 
     Example: mlcli runs show 42
     """
-    from mlcli.render.output import resolve_format, write_json
+    from mlcli.render.emit import emit
 
     with _history() as h:
         run = h.get(_run_id(run_id))
-    fmt = resolve_format(fmt)
-    if fmt == "table":
-        from mlcli.render.output import stdout_console
-        from mlcli.render.runs import render_run
-
-        render_run(stdout_console(), run)
-    elif fmt == "csv":
-        import sys
-
-        from mlcli.render.runs import metrics_csv
-
-        sys.stdout.write(metrics_csv(run))
-    else:
-        write_json(run)
+    emit("run", run, fmt)
 
 
 @runs_app.command("compare")
@@ -135,29 +111,15 @@ def compare(
     Example: mlcli runs compare 41 42
     """
     from mlcli.errors import ConfigError
-    from mlcli.pipeline.history import compare_runs
-    from mlcli.render.output import resolve_format, write_json
+    from mlcli.render.emit import emit
+    from mlcli.tracking.records import compare_runs
 
     if len(run_ids) < 2:
         raise ConfigError(f"runs compare needs two or more run ids, got {len(run_ids)}: e.g. mlcli runs compare 41 42")
     ids = [_run_id(i) for i in run_ids]
     with _history() as h:
         runs = [h.get(i) for i in ids]
-    doc = compare_runs(runs)
-    fmt = resolve_format(fmt)
-    if fmt == "table":
-        from mlcli.render.output import stdout_console
-        from mlcli.render.runs import render_compare
-
-        render_compare(stdout_console(), doc)
-    elif fmt == "csv":
-        import sys
-
-        from mlcli.render.runs import compare_csv
-
-        sys.stdout.write(compare_csv(doc))
-    else:
-        write_json(doc)
+    emit("runs-compare", compare_runs(runs), fmt)
 
 
 @runs_app.command("rerun", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -169,9 +131,9 @@ def rerun(
 
     Example: mlcli runs rerun 42 --folds 10 --format json
     """
-    from mlcli.cli.recipe_support import key_specs, to_argv
+    from mlcli.cli.tracking import key_specs, to_argv
     from mlcli.errors import ConfigError
-    from mlcli.pipeline.recipe import Recipe, resolve
+    from mlcli.tracking.recipe import Recipe, resolve
 
     run_id = _run_id(run_id)  # type: ignore[assignment]
     with _history() as h:
@@ -191,9 +153,10 @@ def rerun(
     params = resolve(recipe, name, key_specs(cmd))
     argv = to_argv(name, cmd.params, params)[1:] + list(ctx.args)
     ctx.meta["mlcli.rerun_of"] = run_id
-    from mlcli.cli.recipe_support import command_line, plain_notifier
+    from mlcli.cli.tracking import command_line
+    from mlcli.render.output import Notifier
 
-    plain_notifier(state.quiet or bool({"--quiet", "-q"} & set(ctx.args)))(
+    Notifier(state.quiet or bool({"--quiet", "-q"} & set(ctx.args)))(
         f"rerun of run {run_id}: {command_line([name, *argv])}")
     with cmd.make_context(name, argv, parent=ctx) as sub:
         cmd.invoke(sub)

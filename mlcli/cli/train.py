@@ -7,7 +7,6 @@ from typing import Annotated, Optional
 import typer
 
 from mlcli.cli import options as o
-from mlcli.cli.recipe_support import record_result
 from mlcli.cli.state import state
 
 
@@ -48,21 +47,23 @@ def train(
     fmt: o.Format = None,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
-) -> None:
+) -> dict:
     """Fit a model, report held-out metrics and save a model bundle.
 
     Example: mlcli train titanic.csv --model xgboost
     """
-    from mlcli.pipeline.build import ModelConfig
-    from mlcli.pipeline.preprocess import PreprocessOptions
-    from mlcli.pipeline.train import DataOptions, TrainRequest
-    from mlcli.pipeline.train import train as run_train
-    from mlcli.pipeline.balance import parse_class_weight
-    from mlcli.pipeline.predict import parse_threshold
-    from mlcli.registry.models import parse_params
-    from mlcli.registry.resamplers import parse_ratio
-    from mlcli.render.output import Notifier, library_chatter_to_stderr, resolve_format, stdout_console, write_json
-    from mlcli.text.options import text_settings
+    from mlcli.data.dataset import DataOptions
+    from mlcli.evaluation.scoring import parse_threshold
+    from mlcli.experiments.text_options import text_settings
+    from mlcli.experiments.train import TrainRequest
+    from mlcli.experiments.train import train as run_train
+    from mlcli.features.preprocess import PreprocessOptions
+    from mlcli.models.build import ModelConfig
+    from mlcli.models.estimators import parse_params
+    from mlcli.models.resamplers import parse_ratio
+    from mlcli.models.steps import parse_class_weight
+    from mlcli.render.emit import emit
+    from mlcli.render.output import Notifier, library_chatter_to_stderr
 
     notify = Notifier(state.quiet)
     params = parse_params(param)
@@ -80,21 +81,9 @@ def train(
     with library_chatter_to_stderr():
         result = run_train(req, notify=notify)
     doc = result.to_dict()
-    record_result(doc)  # for the run history (mlcli.cli.recipe_support)
-    fmt = resolve_format(fmt)
-    if fmt == "table":
-        from mlcli.render.tables import render_train
-
-        render_train(stdout_console(), doc)
-    elif fmt == "csv":
-        from mlcli.render.output import write_metrics_csv
-
-        write_metrics_csv(doc["metrics"])
-    else:
-        write_json(doc)
-    if fmt != "table":  # the table ends with the bundle path already
+    if emit("train", doc, fmt) != "table":  # the table ends with the bundle path already
         notify(f"model bundle saved to {result.bundle}")
-
+    return doc
 
 
 def register(app: typer.Typer) -> None:

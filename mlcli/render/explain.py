@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 from typing import Any
 
 from rich import box
@@ -185,7 +184,8 @@ def render_row(console: Console, doc: dict[str, Any]) -> None:
                   f"= {doc['output_value']:+.4f} for this row · [dim]{doc['explainer']}[/dim]")
 
 
-def features_csv(doc: dict[str, Any]) -> None:
+def features_csv(doc: dict[str, Any]) -> str:
+    """Importances (or one row's contributions) as CSV."""
     out = io.StringIO()
     w = csv.writer(out)
     if "contributions" in doc:
@@ -197,8 +197,7 @@ def features_csv(doc: dict[str, Any]) -> None:
         for f in doc["features"]:
             w.writerow([f["name"], f["importance"], "" if f["spread"] is None else f["spread"],
                         f["direction"] or "", f["share"]])
-    sys.stdout.write(out.getvalue())
-    sys.stdout.flush()
+    return out.getvalue()
 
 
 # --------------------------------------------------------------------------------------------- figures

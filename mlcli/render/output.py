@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 FORMATS = ("table", "json", "csv")
 
@@ -67,7 +68,8 @@ def write_rows(frame: Any, fmt: str, path: str | None = None) -> None:
 
 
 class Notifier:
-    """Notices on stderr, silenced by --quiet."""
+    """Notices on stderr, silenced by --quiet. Messages are plain text: paths and install lines such as
+    'mlcli[text]' hold brackets that are printed as they are, never read as Rich markup."""
 
     def __init__(self, quiet: bool = False):
         self.quiet = quiet
@@ -81,11 +83,11 @@ class Notifier:
 
     def __call__(self, message: str) -> None:
         if not self.quiet:
-            self.console.print(f"[dim]mlcli:[/dim] {message}", highlight=False, markup=True, soft_wrap=True)
+            self.console.print(f"[dim]mlcli:[/dim] {escape(message)}", highlight=False, markup=True, soft_wrap=True)
 
     def warn(self, message: str) -> None:
         if not self.quiet:
-            self.console.print(f"[yellow]mlcli: warning:[/yellow] {message}", highlight=False, soft_wrap=True)
+            self.console.print(f"[yellow]mlcli: warning:[/yellow] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def library_chatter_to_stderr():
@@ -109,8 +111,3 @@ def write_table_file(frame: Any, path: str) -> None:
     else:
         frame.to_csv(tmp, index=False, sep="\t" if suffix == ".tsv" else ",")
     tmp.replace(target)
-
-
-def write_metrics_csv(metrics: dict[str, Any]) -> None:
-    """A report's metrics as two-column CSV on stdout."""
-    sys.stdout.write("metric,value\n" + "".join(f"{k},{'' if v is None else v}\n" for k, v in metrics.items()))

@@ -110,7 +110,7 @@ def render_run(console: Console, run: dict[str, Any]) -> None:
                       str(row.get("status") or ""))
         console.print(t)
     if run.get("recipe"):
-        from mlcli.pipeline.recipe import dump_recipe
+        from mlcli.tracking.recipe import dump_recipe
 
         console.print(Text("Recipe (mlcli runs rerun " + str(run["id"]) + " repeats it)", style="bold"))
         console.print(Text(dump_recipe(run["recipe"]).rstrip()), soft_wrap=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich import box
-from rich.console import Console, Group
+from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -180,13 +180,13 @@ def render_models(console: Console, rows: list[dict[str, Any]]) -> None:
     console.print(t)
 
 
-def render_params(console: Console, name: str, task: str, params: dict[str, Any]) -> None:
-    t = Table(title=f"Parameters of {name} ({task}) — set with --param key=value", box=box.SIMPLE_HEAD,
-              title_justify="left")
+def render_params(console: Console, doc: dict[str, Any]) -> None:
+    t = Table(title=f"Parameters of {doc['model']} ({doc['task']}) — set with --param key=value",
+              box=box.SIMPLE_HEAD, title_justify="left")
     t.add_column("parameter")
     t.add_column("default")
-    for k, v in sorted(params.items()):
-        t.add_row(k, repr(v))
+    for k, v in sorted(doc["params"].items()):
+        t.add_row(k, v if isinstance(v, str) else repr(v))  # text: a value as written, or an object's repr
     console.print(t)
 
 
@@ -228,3 +228,19 @@ def render_balance(console: Console, doc: dict[str, Any]) -> None:
     if not doc["method"]:
         for tip in doc["advice"]:
             console.print(f"• {tip}")
+
+
+def metrics_csv(doc: dict[str, Any]) -> str:
+    """A report's metrics as two-column CSV (train, evaluate)."""
+    return "metric,value\n" + "".join(f"{k},{'' if v is None else v}\n" for k, v in doc["metrics"].items())
+
+
+def balance_csv(doc: dict[str, Any]) -> str:
+    """Class counts before (and after) resampling as CSV."""
+    return "stage,class,count,share\n" + "".join(
+        f"{stage},{c['class']},{c['count']},{c['share']}\n" for stage in ("before", "after") for c in (doc[stage] or []))
+
+
+def models_csv(rows: list[dict[str, Any]]) -> str:
+    return "name,tasks,installed\n" + "".join(
+        f"{r['name']},{' '.join(r['tasks'])},{str(r['installed']).lower()}\n" for r in rows)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from mlcli.errors import ConfigError, MissingDependency
+from mlcli.errors import ConfigError, MissingDependency, first_line
 
 
 def offline() -> None:
@@ -53,18 +53,13 @@ def set_threads(torch: Any, n_threads: int | None) -> None:
         torch.set_num_threads(int(n_threads))
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def load_tokenizer(path: Path) -> Any:
     from transformers import AutoTokenizer
 
     try:
         return AutoTokenizer.from_pretrained(str(path), local_files_only=True)
     except Exception as exc:  # noqa: BLE001 - any loading failure is a broken model directory
-        raise ConfigError(f"the tokenizer in {path} could not be loaded: {_first_line(exc)}") from exc
+        raise ConfigError(f"the tokenizer in {path} could not be loaded: {first_line(exc)}") from exc
 
 
 def load_sequence_model(path: Path, num_labels: int, regression: bool) -> Any:
@@ -77,7 +72,7 @@ def load_sequence_model(path: Path, num_labels: int, regression: bool) -> Any:
         return AutoModelForSequenceClassification.from_pretrained(str(path), local_files_only=True, **kwargs)
     except Exception as exc:  # noqa: BLE001
         raise ConfigError(f"the model in {path} could not be loaded for sequence classification: "
-                          f"{_first_line(exc)}") from exc
+                          f"{first_line(exc)}") from exc
 
 
 def load_encoder(path: Path) -> Any:
@@ -86,7 +81,7 @@ def load_encoder(path: Path) -> Any:
     try:
         return AutoModel.from_pretrained(str(path), local_files_only=True)
     except Exception as exc:  # noqa: BLE001
-        raise ConfigError(f"the model in {path} could not be loaded: {_first_line(exc)}") from exc
+        raise ConfigError(f"the model in {path} could not be loaded: {first_line(exc)}") from exc
 
 
 def tokenize(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[list[int]]:

@@ -1,0 +1,106 @@
+"""Reading a table a chunk of rows at a time (``mlcli embed`` streams files of any size)."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pandas as pd
+
+from mlcli.data.read import NA_VALUES, sniff_separator
+from mlcli.errors import DataError, first_line
+
+CHUNK_ROWS = 4096
+
+
+class _Prefixed(io.RawIOBase):
+    """A byte stream: ``head`` (already read, to sniff the format) followed by the rest of ``rest``."""
+
+    def __init__(self, head: bytes, rest: BinaryIO):
+        self.head, self.rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self.head:
+            n = min(len(buffer), len(self.head))
+            buffer[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        data = self.rest.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def _open(path: str, stdin: Any) -> tuple[BinaryIO, str]:
+    if path == "-":
+        stream = stdin if stdin is not None else sys.stdin
+        return (stream.buffer if hasattr(stream, "buffer") else stream), "<stdin>"
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"file not found: {path}")
+    if p.is_dir():
+        raise DataError(f"{path} is a directory, not a data file")
+    return open(p, "rb"), path
+
+
+def _guess_encoding(head: bytes, encoding: str | None) -> str:
+    if encoding:
+        try:
+            "".encode(encoding)
+        except LookupError as exc:
+            raise DataError(f"unknown --encoding '{encoding}'") from exc
+        return encoding
+    cut = head[:head.rfind(b"\n") + 1] or head
+    try:
+        cut.decode("utf-8")
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        return "cp1252"
+
+
+def read_chunks(path: str, *, sep: str | None = None, encoding: str | None = None, chunk_rows: int = CHUNK_ROWS,
+                stdin: Any = None) -> tuple[Iterator[pd.DataFrame], int | None]:
+    """Chunks of rows of a CSV/TSV, JSON Lines or Parquet file (or stdin), and the row count when known."""
+    raw, label = _open(path, stdin)
+    head = raw.read(65536)
+    if isinstance(head, str):  # a text stream (tests)
+        head, raw = head.encode("utf-8"), io.BytesIO(raw.read().encode("utf-8"))
+    if not head.strip():
+        raise DataError(f"{label} is empty")
+    lower = label.lower()
+    if lower.endswith((".parquet", ".pq")) or head[:4] == b"PAR1":
+        import pyarrow.parquet as pq
+
+        source = path if path != "-" else io.BytesIO(head + raw.read())
+        try:
+            pf = pq.ParquetFile(source)
+        except Exception as exc:  # noqa: BLE001
+            raise DataError(f"{label} is not a readable Parquet file: {exc}") from exc
+        batches = (b.to_pandas() for b in pf.iter_batches(batch_size=chunk_rows))
+        return batches, pf.metadata.num_rows
+    stream = io.BufferedReader(_Prefixed(head, raw), buffer_size=1 << 20)
+    enc = _guess_encoding(head, encoding)
+    if lower.endswith((".jsonl", ".ndjson", ".json")) or head.lstrip()[:1] == b"{":
+        text = io.TextIOWrapper(stream, encoding=enc)
+        reader = pd.read_json(text, lines=True, chunksize=chunk_rows)
+    else:
+        separator = sep or sniff_separator(head.decode(enc, errors="replace"))
+        separator = "\t" if separator == "\\t" else separator
+        reader = pd.read_csv(stream, sep=separator, encoding=enc, chunksize=chunk_rows, na_values=NA_VALUES,
+                             keep_default_na=True)
+    return _checked(reader, label), None
+
+
+def _checked(reader: Any, label: str) -> Iterator[pd.DataFrame]:
+    try:
+        for chunk in reader:
+            chunk.columns = [str(c).strip() for c in chunk.columns]
+            yield chunk
+    except (pd.errors.ParserError, ValueError, UnicodeError) as exc:
+        first = first_line(exc)
+        raise DataError(f"{label} is not a readable table: {first}") from exc

@@ -1,0 +1,157 @@
+"""A data file loaded for learning: options, the loaded dataset, and the one place the target is encoded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlcli.data.read import fingerprint, read_table
+from mlcli.data.roles import choose_target, infer_schema, infer_task
+from mlcli.data.schema import Schema, prepare_frame
+from mlcli.errors import DataError
+
+Notify = Callable[[str], None]  # where a library function sends its notices (the CLI: stderr, silenced by --quiet)
+
+
+def quiet(_: str) -> None:
+    """A Notify that says nothing."""
+
+
+@dataclass
+class DataOptions:
+    """How to read a data file and what its columns are."""
+
+    path: str
+    target: str | None = None
+    task: str | None = None
+    sep: str | None = None
+    encoding: str | None = None
+    drop: list[str] = field(default_factory=list)
+    categorical: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+    numeric: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Dataset:
+    """A loaded data file with its target, task and roles decided."""
+
+    frame: pd.DataFrame | None  # the raw frame (rows with a missing target removed); train frees it after the split
+    X: pd.DataFrame | None
+    y: pd.Series
+    schema: Schema
+    target_reason: str
+    dropped_rows: int
+    source: str
+
+    @property
+    def task(self) -> str:
+        return self.schema.task
+
+
+def load_dataset(opts: DataOptions, notify: Notify = quiet, stdin: Any = None) -> Dataset:
+    df = read_table(opts.path, sep=opts.sep, encoding=opts.encoding, stdin=stdin)
+    target, reason = choose_target(df, opts.target)
+    if reason != "given":
+        notify(f"target: {reason}")
+    df, n_missing = drop_missing_target(df, target)
+    if n_missing:
+        notify(f"dropped {n_missing} row(s) with a missing target '{target}'")
+    task = infer_task(df[target], opts.task)
+    schema = infer_schema(df, target, task, drop=opts.drop, categorical=opts.categorical, text=opts.text,
+                          numeric=opts.numeric)
+    for info in schema.columns:
+        if info.role in ("identifier", "constant"):
+            notify(f"dropped column '{info.name}': {info.role} ({info.reason}); keep it with --categorical/--numeric")
+    notify("columns: " + "; ".join(f"{role} {', '.join(schema.by_role(role))}"
+                                   for role in ("numeric", "categorical", "text", "datetime") if schema.by_role(role)))
+    X = prepare_frame(df, schema)
+    return Dataset(df, X, df[target], schema, reason, n_missing, opts.path if opts.path != "-" else "<stdin>")
+
+
+def drop_missing_target(df: pd.DataFrame, target: str) -> tuple[pd.DataFrame, int]:
+    missing = int(df[target].isna().sum())
+    if missing == len(df):
+        raise DataError(f"target column '{target}' is empty: every value is missing")
+    return (df[df[target].notna()].reset_index(drop=True) if missing else df), missing
+
+
+def class_labels(y: pd.Series) -> list[Any]:
+    """Sorted distinct labels as JSON-friendly Python values; the second of two is the positive class."""
+    values = y.dropna().unique()
+    out = []
+    for v in values:
+        v = v.item() if isinstance(v, np.generic) else v
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        out.append(v)
+    try:
+        return sorted(out)
+    except TypeError:
+        return sorted(out, key=str)
+
+
+def encode_target(y: pd.Series, task: str, classes: list[Any]) -> np.ndarray:
+    """The target as a model sees it: class indices 0..k-1 for classification (labels compared as text, so 1,
+    1.0 and '1' agree; a label not in ``classes`` is an error), floats for regression (text is an error).
+
+    The one place a target is encoded: train, evaluate, explain and cv all come here.
+    """
+    if task == "regression":
+        values = pd.to_numeric(y, errors="coerce")
+        bad = values.isna() & y.notna()
+        if bad.any():
+            raise DataError(f"target '{y.name}' has non-numeric values like '{y[bad].iloc[0]}'")
+        return values.to_numpy(dtype=float)
+    return _class_indices(y, classes)
+
+
+def _class_indices(y: pd.Series, classes: list[Any]) -> np.ndarray:
+    lookup = {str(c): i for i, c in enumerate(classes)}
+    if pd.api.types.is_bool_dtype(y) or pd.api.types.is_integer_dtype(y):
+        keys = y.astype(str)
+    elif pd.api.types.is_float_dtype(y) and bool(np.all(np.mod(y.dropna(), 1) == 0)):
+        keys = y.astype("Int64").astype(str)  # 1.0 and 1 are the same label
+    else:
+        keys = y.map(_label_key)
+    codes = keys.map(lookup)
+    unknown = y[codes.isna()]
+    if len(unknown):
+        raise DataError(f"target '{y.name}' has label(s) the model never saw: "
+                        f"{', '.join(map(str, unknown.unique()[:5]))}; known classes: "
+                        f"{', '.join(map(str, classes))}")
+    return codes.astype(int).to_numpy()
+
+
+def _label_key(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, np.generic):
+        v = v.item()
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+    return str(v)
+
+
+def encode_classes(ds: Dataset) -> tuple[np.ndarray, list[Any]]:
+    """(encoded target, class labels) of a loaded dataset; no labels for regression."""
+    classes = [] if ds.task == "regression" else class_labels(ds.y)
+    return encode_target(ds.y, ds.task, classes), classes
+
+
+def check_class_sizes(y_idx: np.ndarray, classes: list[Any], need: int, what: str) -> None:
+    counts = np.bincount(y_idx, minlength=len(classes))
+    small = [(classes[i], int(c)) for i, c in enumerate(counts) if c < need]
+    if small:
+        listing = ", ".join(f"'{c}' has {n}" for c, n in small)
+        raise DataError(f"class too small for {what}: {listing} row(s), at least {need} needed; "
+                        "remove or merge rare classes")
+
+
+def data_summary(ds: Dataset) -> dict[str, Any]:
+    """What a bundle records of the data it was trained from."""
+    return {"fingerprint": fingerprint(ds.frame), "rows": len(ds.frame)}

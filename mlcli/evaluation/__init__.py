@@ -1,0 +1,1 @@
+"""Scoring a fitted pipeline and measuring it: predictions, thresholds, metrics, the evaluation report."""

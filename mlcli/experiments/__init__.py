@@ -1,0 +1,1 @@
+"""The commands' workflows: train, evaluate, predict, cv, balance, explain, embed."""

@@ -1,0 +1,1 @@
+"""mlcli cv: the request, the folds, the fold fits, the leaderboard."""

@@ -1,0 +1,85 @@
+"""The folds every candidate shares: stratified, grouped or plain, repeated with new shuffles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlcli.data.dataset import Dataset, Notify, quiet
+from mlcli.data.schema import Schema, prepare_frame
+from mlcli.errors import ConfigError, DataError, did_you_mean, quote_list
+
+
+@dataclass
+class Split:
+    repeat: int
+    fold: int
+    train: np.ndarray
+    test: np.ndarray
+
+
+def make_splits(y: np.ndarray, task: str, classes: list[Any], folds: int, repeats: int, seed: int,
+                groups: np.ndarray | None = None, group_column: str | None = None) -> list[Split]:
+    """The folds every candidate shares. Repeat r shuffles with seed + r, so sklearn reproduces them."""
+    from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
+
+    if folds < 2:
+        raise ConfigError(f"--folds must be at least 2, got {folds}")
+    if repeats < 1:
+        raise ConfigError(f"--repeats must be at least 1, got {repeats}")
+    classify = task != "regression"
+    if groups is not None:
+        n_groups = len(pd.unique(groups))
+        if folds > n_groups:
+            raise DataError(f"--folds {folds} is more than the {n_groups} distinct values of the --groups column "
+                            f"'{group_column}'; use --folds {n_groups} or fewer")
+    elif classify:
+        counts = np.bincount(y, minlength=len(classes))
+        smallest = int(np.argmin(counts))
+        if folds > counts[smallest]:
+            hint = (f"use --folds {counts[smallest]} or fewer" if counts[smallest] >= 2 else
+                    "remove or merge that class")
+            raise DataError(f"--folds {folds} is more than the {counts[smallest]} row(s) of the smallest class "
+                            f"('{classes[smallest]}'); {hint}")
+    elif folds > len(y):
+        raise DataError(f"--folds {folds} is more than the {len(y)} rows; use --folds {len(y)} or fewer")
+    out: list[Split] = []
+    for r in range(repeats):
+        rs = seed + r
+        if groups is not None:
+            splitter = (StratifiedGroupKFold(folds, shuffle=True, random_state=rs) if classify
+                        else GroupKFold(folds, shuffle=True, random_state=rs))
+            pieces = splitter.split(np.zeros(len(y)), y, groups)
+        else:
+            splitter = (StratifiedKFold(folds, shuffle=True, random_state=rs) if classify
+                        else KFold(folds, shuffle=True, random_state=rs))
+            pieces = splitter.split(np.zeros(len(y)), y)
+        for f, (tr, te) in enumerate(pieces):
+            out.append(Split(r, f, tr, te))
+    return out
+
+
+def group_values(ds: Dataset, column: str, notify: Notify = quiet) -> tuple[Dataset, np.ndarray]:
+    """The --groups column's values; the column itself is taken out of the features."""
+    frame = ds.frame
+    if column not in frame.columns:
+        raise DataError(f"--groups column '{column}' not found{did_you_mean(column, frame.columns)}; "
+                        f"columns are: {quote_list(frame.columns, 20)}")
+    if column == ds.schema.target:
+        raise DataError(f"--groups column '{column}' is the target; give the column that identifies related rows")
+    values = frame[column]
+    if values.isna().any():
+        raise DataError(f"--groups column '{column}' has {int(values.isna().sum())} missing value(s); "
+                        "fill them or drop those rows")
+    infos = [replace(c, role="dropped", reason="the --groups column") if c.name == column else c
+             for c in ds.schema.columns]
+    schema = Schema(ds.schema.target, ds.schema.task, infos)
+    if not schema.used:
+        raise DataError(f"no feature columns left once the --groups column '{column}' is set aside")
+    if any(c.name == column for c in ds.schema.used):
+        notify(f"--groups column '{column}' is used to form folds and is not a feature")
+    ds = replace(ds, schema=schema, X=prepare_frame(frame, schema))
+    return ds, values.astype(str).to_numpy()

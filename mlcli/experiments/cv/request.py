@@ -1,0 +1,156 @@
+"""What a cv run compares: the request, the models and sets, grid points and balance strategies."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlcli.data.dataset import DataOptions, Notify, quiet
+from mlcli.errors import ConfigError, quote_list
+from mlcli.features.preprocess import PreprocessOptions
+from mlcli.models.build import ModelConfig
+from mlcli.models.estimators import parse_value
+from mlcli.models.registry import MODELS, get_spec
+
+MODEL_SETS = ("fast", "all")
+
+
+@dataclass
+class CVRequest:
+    data: DataOptions
+    models: list[str] = field(default_factory=lambda: ["fast"])  # names, comma lists, or the sets fast/all
+    params: dict[str, Any] = field(default_factory=dict)
+    preprocess: PreprocessOptions = field(default_factory=PreprocessOptions)
+    seed: int = 42
+    folds: int = 5
+    repeats: int = 1
+    groups: str | None = None
+    metric: str | None = None
+    grid: dict[str, list[Any]] = field(default_factory=dict)
+    jobs: int | None = None  # default: 1 on this machine, every worker thread on a Dask cluster
+    threads: int | None = None
+    scheduler: str | None = None
+    timeout: float | None = None
+    oof: bool = False
+    train_scores: bool = False  # also score each fold's training rows (always on with a grid)
+    save_best: str | None = None
+    balance: list[str] | None = None  # strategies compared on the same folds: none, class-weight, smote, ...
+    ratio: Any = None  # the resamplers' sampling strategy
+
+
+def split_names(items: list[str] | None) -> list[str]:
+    out: list[str] = []
+    for item in items or []:
+        out.extend(x.strip() for x in item.split(",") if x.strip())
+    return out
+
+
+def parse_grid(items: list[str] | None) -> dict[str, list[Any]]:
+    """``["max_depth=2,4,8", "n_estimators=50,200"]`` -> {"max_depth": [2, 4, 8], "n_estimators": [50, 200]}."""
+    grid: dict[str, list[Any]] = {}
+    for item in items or []:
+        key, sep, values = item.partition("=")
+        key = key.strip()
+        texts = [v.strip() for v in values.split(",")]
+        if not sep or not key or not any(texts):
+            raise ConfigError(f"--grid expects key=v1,v2,..., got '{item}'")
+        if "" in texts:
+            raise ConfigError(f"--grid {key} has an empty value in '{values}'")
+        if key in grid:
+            raise ConfigError(f"--grid {key} is given twice; list all its values once: {key}=v1,v2,...")
+        parsed = [parse_value(t) for t in texts]
+        kinds = [_kind(v) for v in parsed if v is not None]
+        if len(set(kinds)) > 1:
+            odd = next(t for t, v in zip(texts, parsed) if v is not None and _kind(v) != kinds[0])
+            raise ConfigError(f"--grid {key} mixes {' and '.join(sorted(set(kinds)))} values ('{odd}'); "
+                              "give values of one type")
+        grid[key] = parsed
+    return grid
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "text" if isinstance(value, str) else type(value).__name__
+
+
+def check_model_names(names: list[str]) -> None:
+    """Fail on an unknown model before any data is read."""
+    for name in names:
+        if name.lower() in MODEL_SETS:
+            continue
+        try:
+            get_spec(name)
+        except ConfigError as exc:
+            raise ConfigError(f"{exc}; or a set: {', '.join(MODEL_SETS)}") from None
+
+
+def expand_models(names: list[str], task: str, notify: Notify = quiet) -> list[str]:
+    """Registry names for ``names``: sets expanded to the installed models that do ``task``; no repeats.
+
+    Sets leave out models that fine-tune on text (``text_only``: far slower in every fold); name one to
+    include it.
+    """
+    return [m for m, _ in expand_marked(names, task, notify)]
+
+
+def expand_marked(names: list[str], task: str, notify: Notify = quiet) -> list[tuple[str, bool]]:
+    """(model, came from a set) pairs."""
+    out: dict[str, bool] = {}
+    kind = "regression" if task == "regression" else "classification"
+    for name in names:
+        if name.lower() in MODEL_SETS:
+            members = [s for s in MODELS.values() if s.path_for(task) and not s.text_only
+                       and (s.fast or name.lower() == "all")]
+            missing = [s.name for s in members if not s.installed()]
+            if missing:
+                notify(f"--models {name.lower()}: skipping {', '.join(missing)} (not installed)")
+            for s in members:
+                if s.installed():
+                    out.setdefault(s.name, True)
+            continue
+        spec = get_spec(name)
+        if not spec.path_for(task):
+            able = [n for n, s in MODELS.items() if s.path_for(task)]
+            raise ConfigError(f"model '{spec.name}' does not do {kind}; models that do: {quote_list(able, 40)}")
+        out[spec.name] = False
+    return list(out.items())
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One leaderboard row: a model with one point of the grid."""
+
+    model: str
+    point: tuple[tuple[str, Any], ...] = ()
+    balance: str | None = None  # the --balance strategy, as the user named it
+
+    @property
+    def label(self) -> str:
+        extra = [f"balance={self.balance}"] if self.balance is not None else []
+        return " ".join([self.model] + [f"{k}={v}" for k, v in self.point] + extra)
+
+    def config(self, req: CVRequest, threads: int | None) -> ModelConfig:
+        return ModelConfig(self.model, {**req.params, **dict(self.point)}, req.preprocess, req.seed, threads,
+                           balance=self.balance, ratio=req.ratio)
+
+
+def make_candidates(models: list[str], grid: dict[str, list[Any]], balances: list[str] | None = None
+                    ) -> list[Candidate]:
+    points = [tuple(zip(grid, values)) for values in itertools.product(*grid.values())] if grid else [()]
+    return [Candidate(m, p, b) for m in models for p in points for b in (balances or [None])]
+
+
+def check_balances(names: list[str] | None) -> list[str] | None:
+    """Validate --balance strategies before any data is read (unknown ones are listed)."""
+    if not names:
+        return None
+    from mlcli.models.resamplers import STRATEGIES, get_resampler
+
+    for name in names:
+        if name.strip().lower() not in STRATEGIES:
+            get_resampler(name)
+    return names

@@ -1,0 +1,175 @@
+"""mlcli cv: a leakage-free model comparison across the same folds, with a test of the winner's margin.
+
+Every (model, grid point) candidate is a whole pipeline from :func:`build_pipeline` (preprocessing + model),
+fitted on the training rows of each fold only; all candidates see the same folds. Fold fits run through
+joblib: sequentially, in local worker processes (``jobs``) or on a Dask cluster (``scheduler``).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlcli.data.dataset import Dataset, Notify, encode_classes, load_dataset, quiet
+from mlcli.errors import ConfigError
+from mlcli.evaluation.metrics import metric_names, resolve_metric
+from mlcli.evaluation.report import measure
+from mlcli.evaluation.scoring import decode
+from mlcli.experiments.cv.execution import FoldResult, Progress, connect_scheduler, execute, plan_parallel
+from mlcli.experiments.cv.folds import Split, group_values, make_splits
+from mlcli.experiments.cv.leaderboard import CVResult, Row, build_rows
+from mlcli.experiments.cv.request import (
+    Candidate,
+    CVRequest,
+    check_balances,
+    check_model_names,
+    expand_marked,
+    make_candidates,
+    split_names,
+)
+from mlcli.experiments.train import bundle_meta
+from mlcli.explain.native import native_importances
+from mlcli.models.build import build_pipeline, default_threads
+
+
+def _check_out_paths(req: CVRequest) -> None:
+    from mlcli.models.bundle import is_bundle
+
+    if req.save_best:
+        p = Path(req.save_best)
+        if p.exists() and not p.is_dir():
+            raise ConfigError(f"--save-best {p} exists and is a file; give a directory path")
+        if p.is_dir() and any(p.iterdir()) and not is_bundle(p):
+            raise ConfigError(f"--save-best {p} is a non-empty directory that is not an mlcli bundle; "
+                              "refusing to overwrite it: give another path")
+    if req.timeout is not None and not req.timeout > 0:
+        raise ConfigError(f"--timeout must be a positive number of seconds, got {req.timeout}")
+
+
+def run_cv(req: CVRequest, notify: Notify = quiet, progress: Progress | None = None,
+           stdin: Any = None) -> CVResult:
+    """Cross-validate every candidate on the same folds; Ctrl-C returns the partial result (interrupted)."""
+    t0 = time.perf_counter()
+    names = split_names(req.models) or ["fast"]
+    check_model_names(names)  # an unknown model fails before the data is read: nothing runs
+    check_balances(req.balance)
+    for key in req.grid:
+        if key in req.params:
+            raise ConfigError(f"'{key}' is given both with --param and --grid; give it once")
+    _check_out_paths(req)
+    jobs, threads = plan_parallel(req.jobs, req.threads, req.scheduler, notify)
+    client = connect_scheduler(req.scheduler) if req.scheduler else None  # unreachable: fail before reading
+    try:
+        result = _run(req, jobs, threads, client, notify, progress, stdin)
+    finally:
+        if client is not None:
+            client.close()
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _run(req: CVRequest, jobs: int, threads: int, client: Any, notify: Notify,
+         progress: Progress | None, stdin: Any) -> CVResult:
+    ds = load_dataset(req.data, notify, stdin)
+    groups = None
+    if req.groups:
+        ds, groups = group_values(ds, req.groups, notify)
+    task = ds.task
+    y, classes = encode_classes(ds)
+    metric = resolve_metric(req.metric, task)
+    splits = make_splits(y, task, classes, req.folds, req.repeats, req.seed, groups, req.groups)
+    models: list[str] = []
+    for model, from_set in expand_marked(split_names(req.models) or ["fast"], task, notify):
+        try:  # every parameter and grid value is checked before anything is fitted
+            for point in make_candidates([model], req.grid, req.balance):
+                build_pipeline(ds.schema, point.config(req, threads))
+        except ConfigError as exc:
+            if from_set and not req.params and not req.grid:  # e.g. a model this data cannot feed
+                notify(f"skipping {model}: {exc}")
+                continue
+            if any(f"'{key}'" in str(exc) for key in req.grid):
+                raise ConfigError(f"{exc} (--grid values apply to every model in --models)") from None
+            raise
+        models.append(model)
+    if not models:
+        raise ConfigError(f"no installed model can do this {task} task; list them with: mlcli models")
+    candidates = make_candidates(models, req.grid, req.balance)
+    configs = [c.config(req, threads) for c in candidates]
+    want_train = req.train_scores or bool(req.grid)
+
+    results, interrupted = execute(candidates, configs, splits, ds, y, classes, jobs, req.timeout, want_train,
+                                    req.oof, client, progress)
+
+    ratio = float(np.mean([len(s.test) / len(s.train) for s in splits]))
+    rows = build_rows(candidates, results, len(splits), metric_names(task), metric, ratio, interrupted)
+    warnings = [f"{r.candidate.label}: {r.error}" for r in rows if r.status == "failed" and r.error]
+    warnings += [f"{r.candidate.label}: timed out after {r.seconds:.1f} s ({r.folds_done} of {len(splits)} "
+                 "folds done)" for r in rows if r.status == "timeout"]
+    n_done = sum(1 for r in results.values() if r.status != "skipped")
+    if not interrupted and all(r.status == "failed" for r in rows):
+        first = rows[0]
+        raise ConfigError(f"every model failed; {first.candidate.label}: {first.error}")
+    result = CVResult(ds.source, ds.schema, len(ds.frame), ds.dropped_rows, metric, req.folds, req.repeats,
+                      req.groups, req.seed, jobs, threads, req.scheduler, len(splits), rows, req.grid,
+                      len(candidates) * len(splits), n_done, interrupted, 0.0, warnings=warnings)
+    if req.oof:
+        result.oof = oof_frame(candidates, results, splits, y, classes, task)
+    if req.save_best and not interrupted:
+        best = result.best
+        if best is None:
+            raise ConfigError("no model finished its folds, so there is no best model to save with --save-best")
+        try:
+            result.saved = save_best(req, ds, y, classes, best, result, notify)
+        except KeyboardInterrupt:  # the bundle write is atomic: nothing half-written is left
+            result.interrupted = True
+    return result
+
+
+def oof_frame(candidates: list[Candidate], results: dict[tuple[int, int], FoldResult], splits: list[Split],
+              y: np.ndarray, classes: list[Any], task: str) -> pd.DataFrame:
+    """Out-of-fold predictions, one row per (data row, repeat, candidate); 'row' counts data rows from 0."""
+    parts = []
+    for ci, cand in enumerate(candidates):
+        for si, split in enumerate(splits):
+            res = results.get((ci, si))
+            if res is None or res.status != "ok" or res.pred is None:
+                continue
+            part = {"row": split.test, "repeat": split.repeat + 1, "fold": split.fold + 1, "model": cand.label}
+            if task == "regression":
+                part.update(y_true=y[split.test], y_pred=res.pred)
+            else:
+                part.update(y_true=decode(y[split.test], classes), y_pred=decode(res.pred, classes))
+                if res.proba is not None:
+                    for k, c in enumerate(classes):
+                        part[f"proba_{c}"] = np.round(res.proba[:, k], 6)
+            parts.append(pd.DataFrame(part))
+    if not parts:
+        return pd.DataFrame(columns=["row", "repeat", "fold", "model", "y_true", "y_pred"])
+    frame = pd.concat(parts, ignore_index=True)
+    order = {c.label: i for i, c in enumerate(candidates)}
+    frame["_m"] = frame["model"].map(order)
+    return frame.sort_values(["_m", "repeat", "row"], kind="stable").drop(columns="_m").reset_index(drop=True)
+
+
+def save_best(req: CVRequest, ds: Dataset, y: np.ndarray, classes: list[Any], best: Row, result: CVResult,
+              notify: Notify) -> str:
+    """Refit the winner on every row and save a bundle that predict/evaluate/explain accept."""
+    from mlcli.models.bundle import save_bundle
+
+    config = best.candidate.config(req, req.threads or default_threads())
+    notify(f"refitting {best.candidate.label} on all {len(y)} rows for --save-best")
+    pipeline = build_pipeline(ds.schema, config)
+    pipeline.fit(ds.X, y)
+    threshold = 0.5 if ds.task == "binary" else None
+    train_report = measure(pipeline, ds.X, y, ds.task, classes, threshold)
+    meta = bundle_meta(ds, config, classes, threshold, best.mean, train_report.metrics,
+                       native_importances(pipeline), len(y), 0)
+    meta["cv"] = {"metric": result.metric, "folds": result.folds, "repeats": result.repeats,
+                  "groups": result.groups, "score": best.score(result.metric),
+                  "score_std": best.std.get(result.metric), "metrics_std": best.std,
+                  "leaderboard": [r.candidate.label for r in result.rows if r.rank is not None]}
+    return str(save_bundle(req.save_best, pipeline, meta))

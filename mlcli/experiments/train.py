@@ -1,0 +1,232 @@
+"""mlcli train: load, infer, split, fit, measure, save."""
+
+from __future__ import annotations
+
+import gc
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mlcli import __version__
+from mlcli.data.dataset import (
+    DataOptions,
+    Dataset,
+    Notify,
+    check_class_sizes,
+    data_summary,
+    drop_missing_target,
+    encode_classes,
+    encode_target,
+    load_dataset,
+    quiet,
+)
+from mlcli.data.read import read_table
+from mlcli.data.schema import Schema, check_against_schema
+from mlcli.errors import ConfigError, DataError, first_line
+from mlcli.evaluation import metrics as M
+from mlcli.evaluation.report import EvalReport, measure
+from mlcli.evaluation.scoring import check_threshold
+from mlcli.explain.native import native_importances
+from mlcli.models.build import ModelConfig, build_pipeline
+from mlcli.models.bundle import library_versions, save_bundle
+from mlcli.models.registry import get_spec
+
+
+@dataclass
+class TrainRequest:
+    data: DataOptions
+    model: ModelConfig
+    test_size: float = 0.2
+    test_path: str | None = None
+    out: str | None = None
+    threshold: float | str | None = None  # a probability, or 'auto' (chosen on out-of-fold predictions)
+    optimize: str = "f1"  # what --threshold auto optimises: f1 | youden | precision=P | recall=R
+
+
+@dataclass
+class TrainResult:
+    model: str
+    schema: Schema
+    n_train: int
+    n_test: int
+    test: EvalReport
+    train: EvalReport
+    importances: list[dict[str, Any]]
+    timings: dict[str, float]
+    bundle: str
+    target_reason: str
+    dropped_rows: int
+    params: dict[str, Any]
+    source: str
+    balance: str | None = None
+    threshold_tuning: dict[str, Any] | None = None
+
+    @property
+    def gap(self) -> dict[str, Any]:
+        key = M.MAIN_METRIC[self.schema.task]
+        tr, te = self.train.metrics.get(key), self.test.metrics.get(key)
+        if tr is None or te is None:
+            return {"metric": key, "train": tr, "test": te, "gap": None}
+        gap = (te - tr) if key in M.LOWER_IS_BETTER else (tr - te)
+        rel = gap / abs(tr) if tr else 0.0
+        return {"metric": key, "train": tr, "test": te, "gap": round(gap, 6),
+                "overfitting": bool(rel > 0.1)}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "command": "train", "model": self.model, "task": self.schema.task, "target": self.schema.target,
+            "data": self.source, "rows": {"train": self.n_train, "test": self.n_test,
+                                          "dropped_missing_target": self.dropped_rows},
+            "columns": [c.to_dict() for c in self.schema.columns],
+            "params": self.params, "metrics": self.test.metrics, "train_metrics": self.train.metrics,
+            "gap": self.gap, "test": self.test.to_dict(), "importances": self.importances,
+            "timings": self.timings, "bundle": self.bundle, "balance": self.balance,
+            "threshold_tuning": self.threshold_tuning,
+        }
+
+
+def default_out(data_path: str, model: str) -> str:
+    stem = Path(data_path).stem if data_path != "-" else "stdin"
+    return str(Path("models") / f"{stem}-{model}")
+
+
+def train(req: TrainRequest, notify: Notify = quiet, stdin: Any = None) -> TrainResult:
+    from sklearn.model_selection import train_test_split
+
+    t0 = time.perf_counter()
+    spec = get_spec(req.model.model)  # an unknown model fails before the data is read
+    auto_threshold = isinstance(req.threshold, str) and req.threshold.strip().lower() == "auto"
+    if not auto_threshold:
+        check_threshold(req.threshold)
+    else:
+        from mlcli.experiments.threshold import check_optimize
+
+        check_optimize(req.optimize)
+    if not 0.0 < req.test_size < 1.0:
+        raise ConfigError(f"--test-size must be between 0 and 1, got {req.test_size}")
+    ds = load_dataset(req.data, notify, stdin)
+    y, classes = encode_classes(ds)
+    if req.threshold is not None and ds.task != "binary":
+        raise ConfigError("--threshold applies to binary classification only")
+    t_load = time.perf_counter() - t0
+
+    if req.test_path:
+        test_df = read_table(req.test_path, sep=req.data.sep, encoding=req.data.encoding)
+        if ds.schema.target not in test_df.columns:
+            raise DataError(f"--test file {req.test_path} has no target column '{ds.schema.target}'")
+        test_df, _ = drop_missing_target(test_df, ds.schema.target)
+        X_train, y_train = ds.X, y
+        X_test = check_against_schema(test_df, ds.schema, f"--test file {req.test_path}")
+        y_test = encode_target(test_df[ds.schema.target], ds.task, classes)
+    else:
+        stratify = None
+        if ds.task != "regression":
+            check_class_sizes(y, classes, 2, "a stratified hold-out split")
+            n_test = int(np.ceil(req.test_size * len(y)))
+            if n_test < len(classes) or len(y) - n_test < len(classes):
+                raise DataError(f"{len(y)} rows are too few for a stratified split with --test-size "
+                                f"{req.test_size} over {len(classes)} classes; give a larger --test-size or more rows")
+            stratify = y
+        elif len(y) < 5:
+            raise DataError(f"only {len(y)} rows: too few to hold out a test set")
+        X_train, X_test, y_train, y_test = train_test_split(ds.X, y, test_size=req.test_size,
+                                                            random_state=req.model.seed, stratify=stratify)
+    if isinstance(req.model.class_weight, dict):  # labels -> class indices, as the model sees them
+        from mlcli.models.steps import class_weight_value
+
+        req.model.class_weight = class_weight_value(spec.class_weight, req.model.class_weight, spec.name, classes)
+    pipeline = build_pipeline(ds.schema, req.model)
+    summary = data_summary(ds)
+    ds.frame = ds.X = None  # the split frames hold every row needed from here: let a large file's memory go
+    release_memory()
+    t1 = time.perf_counter()
+    tuning = None
+    if auto_threshold:
+        from mlcli.experiments.threshold import choose_threshold, oof_probabilities
+
+        notify(f"choosing the decision threshold on out-of-fold predictions of the {len(X_train)} training rows")
+        try:
+            oof = oof_probabilities(pipeline, X_train, y_train, req.model.seed)
+        except ValueError as exc:
+            raise _fit_error(exc, spec.name) from exc
+        value, how = choose_threshold(y_train, oof, req.optimize)
+        tuning = {"threshold": round(value, 6), "chosen_by": how, "optimize": req.optimize}
+    notify(f"fitting {spec.name} on {len(X_train)} rows, {len(ds.schema.used)} columns ({ds.task})")
+    try:
+        pipeline.fit(X_train, y_train)
+    except ValueError as exc:
+        raise _fit_error(exc, spec.name) from exc
+    t_fit = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    if tuning:
+        threshold = tuning["threshold"]
+    else:
+        threshold = req.threshold if req.threshold is not None else (0.5 if ds.task == "binary" else None)
+    test_report = measure(pipeline, X_test, y_test, ds.task, classes, threshold)
+    t_eval = time.perf_counter() - t2
+    train_report = measure(pipeline, X_train, y_train, ds.task, classes, threshold)
+    if tuning:
+        default = measure(pipeline, X_test, y_test, ds.task, classes, 0.5).metrics
+        keys = ("precision", "recall", "f1", "balanced_accuracy")
+        tuning["at_0.5"] = {k: default.get(k) for k in keys}
+        tuning["at_threshold"] = {k: test_report.metrics.get(k) for k in keys}
+    importances = native_importances(pipeline)
+
+    out = req.out or default_out(req.data.path, spec.name)
+    meta = bundle_meta(ds, req.model, classes, threshold, test_report.metrics, train_report.metrics,
+                       importances, len(X_train), len(X_test), summary)
+    path = save_bundle(out, pipeline, meta)
+    timings = {"load": round(t_load, 3), "fit": round(t_fit, 3), "predict": round(t_eval, 3),
+               "total": round(time.perf_counter() - t0, 3)}
+    return TrainResult(spec.name, ds.schema, len(X_train), len(X_test), test_report, train_report, importances,
+                       timings, str(path), ds.target_reason, ds.dropped_rows, req.model.params, ds.source,
+                       balance=_balance_label(req.model), threshold_tuning=tuning)
+
+
+def _balance_label(config: ModelConfig) -> str | None:
+    if config.class_weight is not None or (config.balance or "").lower() == "class-weight":
+        return "class-weight"
+    return None if (config.balance or "none").lower() == "none" else config.balance
+
+
+def bundle_meta(ds: Dataset, config: ModelConfig, classes: list[Any], threshold: float | None,
+                metrics: dict[str, Any], train_metrics: dict[str, Any], importances: list[dict[str, Any]],
+                train_rows: int, test_rows: int, summary: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The mlcli.json of a bundle (shared by train and cv --save-best)."""
+    spec = get_spec(config.model)
+    summary = summary or data_summary(ds)
+    return {
+        "mlcli_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "libraries": library_versions(*{"xgboost": ("xgboost-cpu", "xgboost"), "lightgbm": ("lightgbm",),
+                                         "catboost": ("catboost",)}.get(spec.package, ())),
+        "model": spec.name, "task": ds.task, "target": ds.schema.target, "classes": classes,
+        "threshold": threshold, "schema": ds.schema.to_dict(), "params": config.params,
+        "preprocess": vars(config.preprocess), "seed": config.seed,
+        "data": {"source": ds.source, **summary, "train_rows": train_rows, "test_rows": test_rows},
+        "metrics": metrics, "train_metrics": train_metrics,
+        "importances": importances[:20],
+        "balance": _balance_label(config), "ratio": config.ratio,
+        "class_weight": config.class_weight if not isinstance(config.class_weight, dict)
+        else {str(k): v for k, v in config.class_weight.items()},
+    }
+
+
+def release_memory() -> None:
+    """Give the memory of dropped frames back now: pandas frames sit in reference cycles (freed only by the
+    cyclic collector), and Arrow's allocator keeps freed pages for itself unless asked to return them."""
+    gc.collect()
+    pa = sys.modules.get("pyarrow")
+    if pa is not None:
+        pa.default_memory_pool().release_unused()
+
+
+def _fit_error(exc: ValueError, model: str) -> Exception:
+    """Turn a parameter error raised by a library during fit into a one-line ConfigError."""
+    first = first_line(exc)
+    return ConfigError(f"model '{model}' could not be fitted: {first}")

@@ -1,0 +1,1 @@
+"""Explaining a fitted model in the user's columns: native, permutation and SHAP importances, the leak check."""

@@ -1,0 +1,1 @@
+"""Preprocessing inside the model pipeline, and the provenance of every model feature."""

@@ -1,0 +1,55 @@
+"""What a registry entry says about a model (the entries: ``mlcli.models.catalog``)."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from typing import Any
+
+CLASSIFICATION = ("binary", "multiclass")
+REGRESSION = ("regression",)
+ALL_TASKS = CLASSIFICATION + REGRESSION
+EXPLAINERS = ("xgboost", "lightgbm", "catboost", "tree", "kernel")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model: its estimator classes (by import path), how mlcli builds, feeds, weights and explains it."""
+
+    name: str
+    summary: str
+    classifier: str | None = None  # "module:Class"
+    regressor: str | None = None
+    package: str = "sklearn"  # import name used to tell whether it is installed
+    install: str = "scikit-learn"  # the pip distribution that provides it (install lines, library versions)
+    extra: str | None = None  # mlcli's pip extra that installs it, if optional
+    defaults: dict[str, Any] = field(default_factory=dict)  # for every task
+    clf_defaults: dict[str, Any] = field(default_factory=dict)
+    reg_defaults: dict[str, Any] = field(default_factory=dict)
+    seed_param: str | None = "random_state"
+    threads_param: str | None = None
+    scale: bool = True  # scale numeric features by default (--scale auto)
+    dense: bool = False  # needs a dense matrix
+    native_categorical: bool = False  # takes raw categorical columns (CatBoost)
+    calibrate: bool = False  # classifier gets probabilities through CalibratedClassifierCV
+    class_weight: str | None = "class_weight"  # how it takes class weights: its parameter, or "sample_weight"
+    fast: bool = False  # member of the 'fast' set
+    aliases: tuple[str, ...] = ()
+    text_only: bool = False  # reads the text columns itself (passthrough preprocessing; mlcli.text)
+    # the SHAP route: the library's own TreeSHAP (xgboost | lightgbm | catboost), shap.TreeExplainer (tree),
+    # or shap's model-agnostic KernelExplainer over the raw columns (kernel: any model, slower)
+    explainer: str = "kernel"
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return (CLASSIFICATION if self.classifier else ()) + (REGRESSION if self.regressor else ())
+
+    def path_for(self, task: str) -> str | None:
+        return self.regressor if task == "regression" else self.classifier
+
+    def installed(self) -> bool:
+        return importlib.util.find_spec(self.package) is not None
+
+    @property
+    def install_line(self) -> str:
+        return f"pip install 'mlcli[{self.extra}]'" if self.extra else f"pip install {self.install}"

@@ -1,0 +1,129 @@
+"""mlcli's pipeline steps around a model: a resampler that checks class sizes, class weights as row weights,
+and how to reach the library estimator inside them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+
+from mlcli.errors import ConfigError, DataError, first_line
+
+
+class CheckedSampler(BaseEstimator):
+    """Wraps an imbalanced-learn sampler and says, in one sentence, when a class is too small for it."""
+
+    def __init__(self, sampler=None, method: str = "", neighbours: str | None = None):
+        self.sampler = sampler
+        self.method = method
+        self.neighbours = neighbours
+
+    def fit_resample(self, X, y, **params):
+        check_neighbours(np.asarray(y), self.sampler, self.method, self.neighbours)
+        self.sampler_ = clone(self.sampler)
+        try:
+            return self.sampler_.fit_resample(X, y, **params)
+        except ValueError as exc:
+            first = first_line(exc)
+            raise DataError(f"balance method '{self.method}' failed on the training rows: {first}") from exc
+
+
+def check_neighbours(y: np.ndarray, sampler: Any, method: str, neighbours: str | None) -> None:
+    """SMOTE-like methods need more minority rows than neighbours; say so before imbalanced-learn does."""
+    if not neighbours:
+        return
+    k = sampler.get_params().get(neighbours)
+    if not isinstance(k, (int, np.integer)):
+        return
+    counts = pd.Series(y).value_counts()
+    smallest, n = counts.idxmin(), int(counts.min())
+    if n < k + 1:
+        raise DataError(f"balance method '{method}' needs at least {k + 1} rows of every class ({neighbours}={k} + 1), "
+                        f"but class '{smallest}' has {n} in the training rows; use --param {neighbours}={max(1, n - 1)} "
+                        "or --balance oversample")
+
+
+class ClassWeighted(ClassifierMixin, BaseEstimator):
+    """Fits a classifier with per-row weights from class weights (for models with no class_weight option).
+
+    The weights are computed from the labels it is fitted on, so inside cv they come from the training fold.
+    """
+
+    def __init__(self, estimator=None, class_weight: Any = "balanced"):
+        self.estimator = estimator
+        self.class_weight = class_weight
+
+    def fit(self, X, y, **params):
+        from sklearn.utils.class_weight import compute_sample_weight
+
+        weight = compute_sample_weight(self.class_weight, y)
+        self.estimator_ = clone(self.estimator)
+        self.estimator_.fit(X, y, sample_weight=weight, **params)
+        self.classes_ = self.estimator_.classes_
+        return self
+
+    def predict(self, X):
+        return self.estimator_.predict(X)
+
+    def predict_proba(self, X):
+        return self.estimator_.predict_proba(X)
+
+    @property
+    def feature_importances_(self):
+        return self.estimator_.feature_importances_
+
+    @property
+    def coef_(self):
+        return self.estimator_.coef_
+
+
+def final_model(pipeline: Any) -> Any:
+    """The library estimator at the end of the pipeline (inside mlcli's ClassWeighted wrapper, if any)."""
+    model = pipeline.steps[-1][1]
+    inner = getattr(model, "estimator_", None)
+    return inner if inner is not None and type(model).__name__ == "ClassWeighted" else model
+
+
+def unwrap(model: Any) -> Any:
+    """The fitted estimator inside a CalibratedClassifierCV (the SVM classifiers), else the model itself."""
+    if type(model).__name__ == "CalibratedClassifierCV" and getattr(model, "calibrated_classifiers_", None):
+        return model.calibrated_classifiers_[0].estimator
+    return model
+
+
+def class_weight_value(spec_kind: str | None, class_weight: str | dict, model: str, classes: list[Any]) -> Any:
+    """Translate --class-weight for a model: 'balanced' or {class index: weight}."""
+    if spec_kind is None:
+        raise ConfigError(f"model '{model}' does not take class weights; use --balance oversample (or smote) instead")
+    if isinstance(class_weight, str):
+        return "balanced"
+    by_label = {str(c): i for i, c in enumerate(classes)}
+    weights = {}
+    for label, w in class_weight.items():
+        if str(label) not in by_label:
+            raise ConfigError(f"--class-weight names class '{label}', which is not in the target; classes: "
+                              f"{', '.join(map(str, classes))}")
+        weights[by_label[str(label)]] = float(w)
+    return {i: weights.get(i, 1.0) for i in range(len(classes))}
+
+
+def parse_class_weight(text: str | None) -> str | dict | None:
+    """--class-weight balanced | CLASS=WEIGHT,CLASS=WEIGHT."""
+    if not text or text.strip().lower() == "none":
+        return None
+    if text.strip().lower() == "balanced":
+        return "balanced"
+    out = {}
+    for part in text.split(","):
+        label, sep, weight = part.partition("=")
+        try:
+            out[label.strip()] = float(weight)
+            if not sep or out[label.strip()] <= 0:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(f"--class-weight expects 'balanced' or CLASS=WEIGHT,... with positive weights; "
+                              f"got '{text}'") from None
+    return out

@@ -1,1 +1,0 @@
-"""The pipeline layer: pure library code. Nothing here imports typer or rich."""

@@ -1,1 +1,0 @@
-"""Registries of components. Importing this package imports no ML library."""

@@ -1,0 +1,1 @@
+"""Run history (SQLite), recipes and MLflow, behind one small interface (tracker.py)."""
