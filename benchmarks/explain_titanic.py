@@ -38,7 +38,7 @@ def main() -> None:
     import pandas as pd
     from sklearn.model_selection import train_test_split
 
-    from mlcli.pipeline.explain import ExplainRequest, explain
+    from mlcli.experiments.explain import ExplainRequest, explain
 
     tmp = Path(tempfile.mkdtemp(prefix="mlcli-explain-bench-"))
     df = pd.read_csv(SAMPLE / "titanic.csv")

@@ -35,7 +35,9 @@ def main() -> None:
     print(f"mlcli train --help, fresh process (median of 5): {fresh_process('train', '--help', env=env):.3f} s")
     print(f"mlcli runs list (empty), fresh process:          {fresh_process('runs', 'list', env=env):.3f} s")
 
-    from mlcli.pipeline.history import History, file_fingerprint, library_versions
+    from mlcli.models.versions import library_versions
+    from mlcli.tracking.history import History
+    from mlcli.tracking.records import file_fingerprint
 
     per_run = []
     for i in range(200):

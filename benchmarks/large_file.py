@@ -18,7 +18,7 @@ from pathlib import Path
 from _common import mixed_frame, mlcli_cmd, peak_rss_mb
 from train_overhead import FLOOR
 
-IMPORTS = "import mlcli.cli.app, mlcli.cli.train, mlcli.pipeline.train, mlcli.render.output, lightgbm"
+IMPORTS = "import mlcli.cli.app, mlcli.cli.train, mlcli.experiments.train, mlcli.render.output, lightgbm"
 
 
 def main() -> None:

@@ -126,12 +126,13 @@ def throughput(args, train: pd.DataFrame) -> None:
 
 
 def accuracy(args, train: pd.DataFrame, test: pd.DataFrame) -> None:
-    from mlcli.pipeline.build import ModelConfig
-    from mlcli.pipeline.preprocess import PreprocessOptions
-    from mlcli.pipeline.train import DataOptions, TrainRequest
-    from mlcli.pipeline.train import train as run_train
-
     from sklearn.model_selection import train_test_split
+
+    from mlcli.data.dataset import DataOptions
+    from mlcli.experiments.train import TrainRequest
+    from mlcli.experiments.train import train as run_train
+    from mlcli.features.preprocess import PreprocessOptions
+    from mlcli.models.build import ModelConfig
 
     sub = train if args.train_rows >= len(train) else \
         train_test_split(train, train_size=args.train_rows, stratify=train.score, random_state=0)[0]

@@ -14,7 +14,8 @@ def cv(
     data: Annotated[str, typer.Argument(help="Data file (CSV/TSV/Parquet/JSON Lines) or - for stdin.")],
     models: Annotated[Optional[list[str]], typer.Option(
         "--models", "--model", "-m", help="Models to compare (comma list, repeatable), or a set: fast (quick "
-                                          "models, the default), all (every installed model for the task).")] = None,
+                                          "models, the default), all (every installed model for the task). "
+                                          f"Models: {o.MODEL_NAMES}.")] = None,
     target: o.Target = None,
     task: o.Task = None,
     folds: Annotated[int, typer.Option("--folds", "-k", min=2, help="Number of folds (stratified for "
@@ -54,8 +55,9 @@ def cv(
     encoding: o.Encoding = None,
     seed: o.Seed = 42,
     balance: Annotated[Optional[list[str]], typer.Option(
-        "--balance", help="Imbalance strategies to compare on the same folds (comma list): none, class-weight, "
-                          "smote, adasyn, oversample, undersample, ... One leaderboard row per model x strategy.")] = None,
+        "--balance", help="Imbalance strategies to compare on the same folds (comma list), one leaderboard row per "
+                          f"model x strategy: {o.BALANCE_NAMES}.")
+    ] = None,
     ratio: o.Ratio = None,
     fmt: o.Format = None,
     quiet: o.Quiet = False,

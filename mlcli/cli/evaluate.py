@@ -46,7 +46,8 @@ def predict(
     data: Data,
     keep: Annotated[Optional[list[str]], typer.Option("--keep", "-k", help="Input columns to pass through, "
                                                       "e.g. an id (comma list, repeatable).")] = None,
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o",
+                                                  help="Write to this file instead of stdout.")] = None,
     threshold: o.Threshold = None,
     sep: o.Sep = None,
     encoding: o.Encoding = None,
@@ -63,8 +64,10 @@ def predict(
 
     with library_chatter_to_stderr():
         frame = run_predict(bundle, data, keep=keep, sep=sep, encoding=encoding, threshold=threshold)
-    fmt = resolve_format(fmt, rows=True) if not output else (fmt if fmt in ("json", "csv") else
-                                                             ("json" if output.endswith((".json", ".jsonl")) else "csv"))
+    if output:
+        fmt = fmt if fmt in ("json", "csv") else ("json" if output.endswith((".json", ".jsonl")) else "csv")
+    else:
+        fmt = resolve_format(fmt, rows=True)
     if fmt == "table" and not output:
         from mlcli.render.tables import render_rows_table
 

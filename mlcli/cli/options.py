@@ -7,6 +7,11 @@ from typing import Annotated, Optional
 import typer
 
 from mlcli.cli.state import state
+from mlcli.models.registry import MODELS  # the registries: names only, no model library is imported
+from mlcli.models.resamplers import RESAMPLERS, STRATEGIES
+
+MODEL_NAMES = ", ".join(MODELS)
+BALANCE_NAMES = ", ".join([*STRATEGIES, *RESAMPLERS])
 
 
 def _set_debug(value: bool) -> bool:
@@ -76,8 +81,8 @@ EarlyStopping = Annotated[Optional[int], typer.Option(
     "--early-stopping", help="Stop after N epochs without a lower loss on a validation split (10 % of the "
                              "training rows) and keep the best epoch; 0 = off (default).")]
 Balance = Annotated[Optional[str], typer.Option(
-    "--balance", help="Imbalanced classes: a resampling method (smote, adasyn, oversample, undersample, ...; "
-                      "see mlcli balance --help) run inside the pipeline on training rows only, or class-weight.")]
+    "--balance", help="Imbalanced classes: class-weight, or a resampling method run inside the pipeline on "
+                      f"training rows only: {', '.join(RESAMPLERS)}.")]
 Ratio = Annotated[Optional[str], typer.Option("--ratio", help="Resampling target: minority/majority ratio in (0, 1], "
                                               "or auto|minority|not majority|all.")]
 ClassWeight = Annotated[Optional[str], typer.Option("--class-weight", help="balanced, or CLASS=WEIGHT,... "

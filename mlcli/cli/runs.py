@@ -39,12 +39,14 @@ def _history():
 @runs_app.command("list")
 def list_runs(
     limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=0, help=f"Show at most N runs, newest first "
-                                                 f"(0: all; default {TABLE_LIMIT} in a table, all as JSON/CSV).")] = None,
+                                                 f"(0: all; default {TABLE_LIMIT} in a table, all as JSON/CSV).")
+    ] = None,
     command: Annotated[Optional[str], typer.Option("--command", "-c", help="Only runs of this command: "
                                                    "train|cv|evaluate.")] = None,
     status: Annotated[Optional[str], typer.Option("--status", help="Only runs with this status: "
                                                   "finished|failed|interrupted|running.")] = None,
-    model: Annotated[Optional[str], typer.Option("--model", "-m", help="Only runs of this model (cv: the best).")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", "-m",
+                                                 help="Only runs of this model (cv: the best).")] = None,
     fmt: o.Format = None,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
@@ -63,7 +65,8 @@ def list_runs(
         raise ConfigError(f"--command must be one of {', '.join(TRACKED_COMMANDS)}, got '{command}'"
                           f"{did_you_mean(command, TRACKED_COMMANDS)}")
     if status is not None and status not in STATUSES:
-        raise ConfigError(f"--status must be one of {', '.join(STATUSES)}, got '{status}'{did_you_mean(status, STATUSES)}")
+        raise ConfigError(f"--status must be one of {', '.join(STATUSES)}, got '{status}'"
+                          f"{did_you_mean(status, STATUSES)}")
     fmt = resolve_format(fmt, rows=True)
     if limit is None:
         limit = TABLE_LIMIT if fmt == "table" else 0

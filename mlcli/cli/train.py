@@ -12,13 +12,16 @@ from mlcli.cli.state import state
 
 def train(
     data: Annotated[str, typer.Argument(help="Data file (CSV/TSV/Parquet/JSON Lines) or - for stdin.")],
-    model: Annotated[str, typer.Option("--model", "-m", help="Model name; list them with: mlcli models.")] = "xgboost",
+    model: Annotated[str, typer.Option("--model", "-m", help=f"Model: {o.MODEL_NAMES} (details: mlcli models)."
+                                       )] = "xgboost",
     target: o.Target = None,
     task: o.Task = None,
     param: o.Params = None,
     test_size: Annotated[float, typer.Option("--test-size", help="Share of rows held out for testing.")] = 0.2,
-    test: Annotated[Optional[str], typer.Option("--test", help="Labelled test file instead of a hold-out split.")] = None,
-    out: Annotated[Optional[str], typer.Option("--out", "-o", help="Bundle directory (default: models/DATA-MODEL).")] = None,
+    test: Annotated[Optional[str], typer.Option("--test",
+                                                help="Labelled test file instead of a hold-out split.")] = None,
+    out: Annotated[Optional[str], typer.Option("--out", "-o",
+                                               help="Bundle directory (default: models/DATA-MODEL).")] = None,
     scale: o.Scale = "auto",
     poly: o.Poly = None,
     pca: o.Pca = None,

@@ -12,7 +12,6 @@ from mlcli.errors import ConfigError, DataError, did_you_mean, quote_list
 
 TARGET_NAMES = ("target", "label", "labels", "class", "y", "outcome", "response")
 TASKS = ("binary", "multiclass", "regression")
-ROLES = ("numeric", "categorical", "text", "datetime", "identifier", "constant", "dropped")
 
 
 def choose_target(df: pd.DataFrame, target: str | None) -> tuple[str, str]:

@@ -128,7 +128,8 @@ def minority_summary(y_true: np.ndarray, proba: np.ndarray | None, per_class_row
     pr_auc = None
     if proba is not None:
         pr_auc = _clean(average_precision_score((y_true == k).astype(int), proba[:, k]))
-    return {"class": row["class"], "support": row["support"], "imbalance_ratio": round(float(present.max() / present.min()), 3),
+    return {"class": row["class"], "support": row["support"],
+            "imbalance_ratio": round(float(present.max() / present.min()), 3),
             "precision": row["precision"], "recall": row["recall"], "f1": row["f1"], "pr_auc": pr_auc,
             "balanced_accuracy": metrics.get("balanced_accuracy")}
 

@@ -139,7 +139,8 @@ class _Writer:
         if path:
             target = Path(path)
             if target.is_dir():
-                raise ConfigError(f"-o {path} is a directory; give a file name ending in .parquet, .npy, .csv or .jsonl")
+                raise ConfigError(f"-o {path} is a directory; give a file name ending in .parquet, .npy, .csv or "
+                                  ".jsonl")
             target.parent.mkdir(parents=True, exist_ok=True)
             self.tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
             self.fh = open(self.tmp, "wb")
@@ -213,17 +214,9 @@ def embed(req: EmbedRequest, notify: Notify = quiet, stdin: Any = None, stdout: 
     from mlcli.text.progress import Progress
 
     t0 = time.perf_counter()
-    k = parse_reduce(req.reduce)
-    kind = output_kind(req.output, req.fmt)
-    keep = _split(req.keep)
-    given = _split(req.text)
-    if kind == "npy" and keep:
-        raise ConfigError("--keep needs a table output (.parquet, .csv or .jsonl); a .npy file holds only the vectors")
-    if req.batch_size < 1:
-        raise ConfigError(f"--batch-size must be at least 1, got {req.batch_size}")
+    k, kind, keep, given = _check_request(req)
     path = bm.resolve_base_model(req.base_model)
     max_length = bm.check_max_length(path, req.max_length, req.base_model, default=256)
-
     chunks, total = read_chunks(req.path, sep=req.sep, encoding=req.encoding, chunk_rows=req.chunk_rows,
                                 stdin=stdin)
     first = next(chunks, None)
@@ -233,49 +226,15 @@ def embed(req: EmbedRequest, notify: Notify = quiet, stdin: Any = None, stdout: 
     notify(f"embedding text column(s) {', '.join(columns)} with {bm.describe(req.base_model)}")
     encoder = get_encoder(path, pooling=req.pooling, normalize=req.normalize, max_length=max_length,
                           batch_size=req.batch_size)
-    dim = k if k else encoder.dim
     if k and k > encoder.dim:
         raise ConfigError(f"--reduce pca:{k} asks for more components than the {encoder.dim} embedding dimensions")
     names = [f"pc{i + 1}" for i in range(k)] if k else [f"emb{i}" for i in range(encoder.dim)]
     writer = _Writer(kind, req.output, keep, names, stdout)
     progress = Progress(total or 0, "embedding", "rows", enabled=req.progress)
     t_embed = time.perf_counter()
-    n_rows = n_missing = 0
-    pending: list[tuple[pd.DataFrame, np.ndarray]] = []
-    seen_text = False
     try:
-        for chunk in _chain(first, chunks):
-            texts = _texts(chunk, columns)
-            present = np.array([bool(t) for t in texts])
-            vectors = np.full((len(texts), encoder.dim), np.nan, dtype=np.float32)
-            if present.any():
-                vectors[present] = encoder.encode([t for t, p in zip(texts, present) if p],
-                                                  progress=lambda n: progress.update(n))
-            progress.update(int((~present).sum()))
-            n_rows += len(texts)
-            n_missing += int((~present).sum())
-            kept = chunk[keep] if keep else pd.DataFrame(index=chunk.index)
-            seen_text = seen_text or bool(present.any())
-            if k or not seen_text:  # PCA needs every vector; hold rows until some text has been seen
-                pending.append((kept, vectors))
-                continue
-            for held in pending:
-                writer.write(*held)
-            pending = []
-            writer.write(kept, vectors)
-        progress.close()
-        if not seen_text:
-            what = f"text column '{columns[0]}' is" if len(columns) == 1 else \
-                f"text columns {', '.join(repr(c) for c in columns)} are"
-            raise DataError(f"{what} empty: every value is missing or blank")
-        if k:
-            kept_all = pd.concat([p[0] for p in pending])
-            vectors = np.vstack([p[1] for p in pending])
-            writer.write(kept_all, _pca(vectors, k))
-        else:
-            for held in pending:
-                writer.write(*held)
-        writer.close(dim)
+        n_rows, n_missing = _stream(_chain(first, chunks), columns, keep, encoder, k, writer, progress)
+        writer.close(k or encoder.dim)
     except BaseException:
         progress.close()
         writer.abort()
@@ -283,8 +242,60 @@ def embed(req: EmbedRequest, notify: Notify = quiet, stdin: Any = None, stdout: 
     if n_missing:
         notify(f"{n_missing} row(s) with missing text got empty (NaN) vectors")
     now = time.perf_counter()
-    return EmbedResult(n_rows, n_missing, dim, columns, req.output or "<stdout>", now - t0,
+    return EmbedResult(n_rows, n_missing, k or encoder.dim, columns, req.output or "<stdout>", now - t0,
                        bm.describe(req.base_model), now - t_embed)
+
+
+def _check_request(req: EmbedRequest) -> tuple[int | None, str, list[str], list[str]]:
+    """(--reduce components, output kind, --keep columns, --text columns), checked before any reading."""
+    k = parse_reduce(req.reduce)
+    kind = output_kind(req.output, req.fmt)
+    keep = _split(req.keep)
+    if kind == "npy" and keep:
+        raise ConfigError("--keep needs a table output (.parquet, .csv or .jsonl); a .npy file holds only the vectors")
+    if req.batch_size < 1:
+        raise ConfigError(f"--batch-size must be at least 1, got {req.batch_size}")
+    return k, kind, keep, _split(req.text)
+
+
+def _stream(chunks: Iterator[pd.DataFrame], columns: list[str], keep: list[str], encoder: Any, k: int | None,
+            writer: _Writer, progress: Any) -> tuple[int, int]:
+    """Embed chunk by chunk and write as it goes; (rows, rows without text). Rows are held back only while
+    no text has been seen yet (an all-empty column is an error, not a file of NaN) and for --reduce (PCA
+    needs every vector)."""
+    n_rows = n_missing = 0
+    pending: list[tuple[pd.DataFrame, np.ndarray]] = []
+    seen_text = False
+    for chunk in chunks:
+        texts = _texts(chunk, columns)
+        present = np.array([bool(t) for t in texts])
+        vectors = np.full((len(texts), encoder.dim), np.nan, dtype=np.float32)
+        if present.any():
+            vectors[present] = encoder.encode([t for t, p in zip(texts, present) if p],
+                                              progress=lambda n: progress.update(n))
+        progress.update(int((~present).sum()))
+        n_rows += len(texts)
+        n_missing += int((~present).sum())
+        kept = chunk[keep] if keep else pd.DataFrame(index=chunk.index)
+        seen_text = seen_text or bool(present.any())
+        if k or not seen_text:
+            pending.append((kept, vectors))
+            continue
+        for held in pending:
+            writer.write(*held)
+        pending = []
+        writer.write(kept, vectors)
+    progress.close()
+    if not seen_text:
+        what = f"text column '{columns[0]}' is" if len(columns) == 1 else \
+            f"text columns {', '.join(repr(c) for c in columns)} are"
+        raise DataError(f"{what} empty: every value is missing or blank")
+    if k:
+        writer.write(pd.concat([p[0] for p in pending]), _pca(np.vstack([p[1] for p in pending]), k))
+    else:
+        for held in pending:
+            writer.write(*held)
+    return n_rows, n_missing
 
 
 def _chain(first: pd.DataFrame, rest: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:

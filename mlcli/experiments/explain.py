@@ -112,6 +112,34 @@ def _find_row(data: _Data, row: int | None, where: str | None) -> tuple[int, str
 
 
 def explain(req: ExplainRequest, notify: Notify = quiet, stdin: Any = None) -> ExplainResult | RowExplanation:
+    method = _check_request(req)
+    row_mode = req.row is not None or req.where is not None
+    bundle = load_bundle(req.bundle)
+    pipeline = bundle.pipeline
+    model_name = bundle.meta.get("model", type(final_model(pipeline)).__name__)
+    target = bundle.meta["target"]
+    if row_mode:
+        method = "shap"
+    _check_data_given(req, method, row_mode, target)
+    if (row_mode or method in ("shap", "all")) and needs_shap_package(pipeline):
+        import_shap(f"SHAP for model '{model_name}'")  # fail before any work is done
+    data = _load_data(req.data, bundle, req.sep, req.encoding, stdin) if req.data else None
+    if row_mode:
+        assert data is not None
+        return _explain_row(req, bundle, data, notify)
+    method = method or _default_method(pipeline, data, model_name, notify)
+    if method == "permutation" and (data is None or data.y is None):
+        raise DataError(f"--method permutation needs labelled data: target column '{target}' not found in "
+                        f"{data.label if data else 'DATA'}; give a data file that has it")
+    results, shap_vals, shap_frame = _run_methods(req, method, bundle, data, model_name, notify)
+    labelled = data.X[data.labelled].reset_index(drop=True) if data is not None and data.y is not None else None
+    warnings = leak_warnings(results, bundle.schema, labelled, data.y if data is not None else None, req.seed)
+    return ExplainResult(str(bundle.path), model_name, bundle.task, target, data.label if data else None,
+                         len(data.frame) if data is not None else 0, method, results, warnings, shap_vals, shap_frame)
+
+
+def _check_request(req: ExplainRequest) -> str | None:
+    """The method asked for (None: choose), once every option is checked; before anything is loaded."""
     method = _resolve_method(req.method)
     row_mode = req.row is not None or req.where is not None
     if req.row is not None and req.where is not None:
@@ -127,49 +155,41 @@ def explain(req: ExplainRequest, notify: Notify = quiet, stdin: Any = None) -> E
         raise ConfigError(f"--sample must be at least 1, got {req.sample}")
     if req.background < 1:
         raise ConfigError(f"--background must be at least 1, got {req.background}")
-    bundle = load_bundle(req.bundle)
-    pipeline, schema, task, classes = bundle.pipeline, bundle.schema, bundle.task, bundle.classes
-    model_name = bundle.meta.get("model", type(final_model(pipeline)).__name__)
-    target = bundle.meta["target"]
-    if row_mode:
-        method = "shap"
+    return method
+
+
+def _check_data_given(req: ExplainRequest, method: str | None, row_mode: bool, target: str) -> None:
     needs = {"permutation": "labelled DATA (a data file with the target column '{t}')",
              "shap": "DATA (a data file with the model's columns)",
              "all": "labelled DATA (a data file with the target column '{t}')"}
-    if req.data is None:
-        if row_mode:
-            raise ConfigError("--row/--where need DATA: give the data file the row comes from")
-        if method in needs:
-            raise ConfigError(f"--method {method} needs {needs[method].format(t=target)}: "
-                              f"mlcli explain {req.bundle} DATA --method {method}")
-    if (row_mode or method in ("shap", "all")) and needs_shap_package(pipeline):
-        import_shap(f"SHAP for model '{model_name}'")  # fail before any work is done
-    data = _load_data(req.data, bundle, req.sep, req.encoding, stdin) if req.data else None
-
+    if req.data is not None:
+        return
     if row_mode:
-        assert data is not None
-        return _explain_row(req, bundle, data, notify)
+        raise ConfigError("--row/--where need DATA: give the data file the row comes from")
+    if method in needs:
+        raise ConfigError(f"--method {method} needs {needs[method].format(t=target)}: "
+                          f"mlcli explain {req.bundle} DATA --method {method}")
 
-    if method is None:
-        if has_native(pipeline):
-            method = "native"
-        elif data is None:
-            raise ConfigError(f"model '{model_name}' has no native feature importances; give labelled DATA and use "
-                              "--method permutation (or shap)")
-        elif data.y is not None:
-            method = "permutation"
-            notify(f"model '{model_name}' has no native importances: using --method permutation")
-        else:
-            method = "shap"
-            notify(f"model '{model_name}' has no native importances: using --method shap")
-    if method == "permutation" and (data is None or data.y is None):
-        raise DataError(f"--method permutation needs labelled data: target column '{target}' not found in "
-                        f"{data.label if data else 'DATA'}; give a data file that has it")
+
+def _default_method(pipeline: Any, data: _Data | None, model_name: str, notify: Notify) -> str:
+    """native when the model has its own importances, else permutation on labelled DATA, else shap."""
+    if has_native(pipeline):
+        return "native"
+    if data is None:
+        raise ConfigError(f"model '{model_name}' has no native feature importances; give labelled DATA and use "
+                          "--method permutation (or shap)")
+    method = "permutation" if data.y is not None else "shap"
+    notify(f"model '{model_name}' has no native importances: using --method {method}")
+    return method
+
+
+def _run_methods(req: ExplainRequest, method: str, bundle: Bundle, data: _Data | None, model_name: str,
+                 notify: Notify) -> tuple[dict[str, MethodResult], ShapValues | None, pd.DataFrame | None]:
+    pipeline, schema, task, classes = bundle.pipeline, bundle.schema, bundle.task, bundle.classes
     results: dict[str, MethodResult] = {}
     shap_vals = shap_frame = None
-    todo = ["native", "permutation", "shap"] if method == "all" else [method]
-    Xl = data.X[data.labelled].reset_index(drop=True) if data is not None and data.y is not None else None
-    for name in todo:
+    labelled = data.X[data.labelled].reset_index(drop=True) if data is not None and data.y is not None else None
+    for name in (["native", "permutation", "shap"] if method == "all" else [method]):
         if name == "native":
             if method == "all" and not has_native(pipeline):
                 notify(f"model '{model_name}' has no native importances; skipping them")
@@ -177,18 +197,16 @@ def explain(req: ExplainRequest, notify: Notify = quiet, stdin: Any = None) -> E
             results["native"] = native(pipeline, schema, task, model_name, req.importance_type,
                                        data.X if data is not None else None)
         elif name == "permutation":
-            if Xl is None:
-                notify(f"DATA has no target column '{target}': skipping permutation importance")
+            if labelled is None:
+                notify(f"DATA has no target column '{schema.target}': skipping permutation importance")
                 continue
-            results["permutation"] = permutation(pipeline, schema, Xl, data.y, task, classes, req.repeats,
+            results["permutation"] = permutation(pipeline, schema, labelled, data.y, task, classes, req.repeats,
                                                  req.seed, bundle.threshold)
         else:
             assert data is not None
             results["shap"], shap_vals, shap_frame = _shap_method(req, pipeline, schema, task, classes, data,
                                                                   notify)
-    warnings = leak_warnings(results, schema, Xl, data.y if data is not None else None, req.seed)
-    return ExplainResult(str(bundle.path), model_name, task, target, data.label if data else None,
-                         len(data.frame) if data is not None else 0, method, results, warnings, shap_vals, shap_frame)
+    return results, shap_vals, shap_frame
 
 
 def _shap_method(req: ExplainRequest, pipeline: Any, schema: Schema, task: str, classes: list[Any], data: _Data,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from mlcli import __version__
 from mlcli.data.dataset import (
@@ -33,8 +34,9 @@ from mlcli.evaluation.report import EvalReport, measure
 from mlcli.evaluation.scoring import check_threshold
 from mlcli.explain.native import native_importances
 from mlcli.models.build import ModelConfig, build_pipeline
-from mlcli.models.bundle import library_versions, save_bundle
+from mlcli.models.bundle import save_bundle
 from mlcli.models.registry import get_spec
+from mlcli.models.versions import library_versions
 
 
 @dataclass
@@ -95,47 +97,25 @@ def default_out(data_path: str, model: str) -> str:
     return str(Path("models") / f"{stem}-{model}")
 
 
+@dataclass
+class Holdout:
+    """The rows a model is fitted on and the rows it is measured on (a split of the data, or --test FILE)."""
+
+    X_train: pd.DataFrame
+    X_test: pd.DataFrame
+    y_train: np.ndarray
+    y_test: np.ndarray
+
+
 def train(req: TrainRequest, notify: Notify = quiet, stdin: Any = None) -> TrainResult:
-    from sklearn.model_selection import train_test_split
-
     t0 = time.perf_counter()
-    spec = get_spec(req.model.model)  # an unknown model fails before the data is read
-    auto_threshold = isinstance(req.threshold, str) and req.threshold.strip().lower() == "auto"
-    if not auto_threshold:
-        check_threshold(req.threshold)
-    else:
-        from mlcli.experiments.threshold import check_optimize
-
-        check_optimize(req.optimize)
-    if not 0.0 < req.test_size < 1.0:
-        raise ConfigError(f"--test-size must be between 0 and 1, got {req.test_size}")
+    spec, auto_threshold = _check_request(req)  # before the data is read: a bad option costs nothing
     ds = load_dataset(req.data, notify, stdin)
     y, classes = encode_classes(ds)
     if req.threshold is not None and ds.task != "binary":
         raise ConfigError("--threshold applies to binary classification only")
     t_load = time.perf_counter() - t0
-
-    if req.test_path:
-        test_df = read_table(req.test_path, sep=req.data.sep, encoding=req.data.encoding)
-        if ds.schema.target not in test_df.columns:
-            raise DataError(f"--test file {req.test_path} has no target column '{ds.schema.target}'")
-        test_df, _ = drop_missing_target(test_df, ds.schema.target)
-        X_train, y_train = ds.X, y
-        X_test = check_against_schema(test_df, ds.schema, f"--test file {req.test_path}")
-        y_test = encode_target(test_df[ds.schema.target], ds.task, classes)
-    else:
-        stratify = None
-        if ds.task != "regression":
-            check_class_sizes(y, classes, 2, "a stratified hold-out split")
-            n_test = int(np.ceil(req.test_size * len(y)))
-            if n_test < len(classes) or len(y) - n_test < len(classes):
-                raise DataError(f"{len(y)} rows are too few for a stratified split with --test-size "
-                                f"{req.test_size} over {len(classes)} classes; give a larger --test-size or more rows")
-            stratify = y
-        elif len(y) < 5:
-            raise DataError(f"only {len(y)} rows: too few to hold out a test set")
-        X_train, X_test, y_train, y_test = train_test_split(ds.X, y, test_size=req.test_size,
-                                                            random_state=req.model.seed, stratify=stratify)
+    rows = _holdout(req, ds, y, classes)
     if isinstance(req.model.class_weight, dict):  # labels -> class indices, as the model sees them
         from mlcli.models.steps import class_weight_value
 
@@ -145,47 +125,100 @@ def train(req: TrainRequest, notify: Notify = quiet, stdin: Any = None) -> Train
     ds.frame = ds.X = None  # the split frames hold every row needed from here: let a large file's memory go
     release_memory()
     t1 = time.perf_counter()
-    tuning = None
-    if auto_threshold:
-        from mlcli.experiments.threshold import choose_threshold, oof_probabilities
-
-        notify(f"choosing the decision threshold on out-of-fold predictions of the {len(X_train)} training rows")
-        try:
-            oof = oof_probabilities(pipeline, X_train, y_train, req.model.seed)
-        except ValueError as exc:
-            raise _fit_error(exc, spec.name) from exc
-        value, how = choose_threshold(y_train, oof, req.optimize)
-        tuning = {"threshold": round(value, 6), "chosen_by": how, "optimize": req.optimize}
-    notify(f"fitting {spec.name} on {len(X_train)} rows, {len(ds.schema.used)} columns ({ds.task})")
-    try:
-        pipeline.fit(X_train, y_train)
-    except ValueError as exc:
-        raise _fit_error(exc, spec.name) from exc
+    tuning = _tune_threshold(req, pipeline, rows, spec.name, notify) if auto_threshold else None
+    notify(f"fitting {spec.name} on {len(rows.X_train)} rows, {len(ds.schema.used)} columns ({ds.task})")
+    _fit(pipeline, rows.X_train, rows.y_train, spec.name)
     t_fit = time.perf_counter() - t1
     t2 = time.perf_counter()
     if tuning:
         threshold = tuning["threshold"]
     else:
         threshold = req.threshold if req.threshold is not None else (0.5 if ds.task == "binary" else None)
-    test_report = measure(pipeline, X_test, y_test, ds.task, classes, threshold)
+    test_report = measure(pipeline, rows.X_test, rows.y_test, ds.task, classes, threshold)
     t_eval = time.perf_counter() - t2
-    train_report = measure(pipeline, X_train, y_train, ds.task, classes, threshold)
+    train_report = measure(pipeline, rows.X_train, rows.y_train, ds.task, classes, threshold)
     if tuning:
-        default = measure(pipeline, X_test, y_test, ds.task, classes, 0.5).metrics
-        keys = ("precision", "recall", "f1", "balanced_accuracy")
-        tuning["at_0.5"] = {k: default.get(k) for k in keys}
-        tuning["at_threshold"] = {k: test_report.metrics.get(k) for k in keys}
+        _compare_with_default(tuning, pipeline, rows, ds.task, classes, test_report)
     importances = native_importances(pipeline)
-
     out = req.out or default_out(req.data.path, spec.name)
     meta = bundle_meta(ds, req.model, classes, threshold, test_report.metrics, train_report.metrics,
-                       importances, len(X_train), len(X_test), summary)
+                       importances, len(rows.X_train), len(rows.X_test), summary)
     path = save_bundle(out, pipeline, meta)
     timings = {"load": round(t_load, 3), "fit": round(t_fit, 3), "predict": round(t_eval, 3),
                "total": round(time.perf_counter() - t0, 3)}
-    return TrainResult(spec.name, ds.schema, len(X_train), len(X_test), test_report, train_report, importances,
-                       timings, str(path), ds.target_reason, ds.dropped_rows, req.model.params, ds.source,
-                       balance=_balance_label(req.model), threshold_tuning=tuning)
+    return TrainResult(spec.name, ds.schema, len(rows.X_train), len(rows.X_test), test_report, train_report,
+                       importances, timings, str(path), ds.target_reason, ds.dropped_rows, req.model.params,
+                       ds.source, balance=_balance_label(req.model), threshold_tuning=tuning)
+
+
+def _check_request(req: TrainRequest) -> tuple[Any, bool]:
+    """(the model's registry entry, whether --threshold is auto), once every option is checked."""
+    spec = get_spec(req.model.model)
+    auto_threshold = isinstance(req.threshold, str) and req.threshold.strip().lower() == "auto"
+    if auto_threshold:
+        from mlcli.experiments.threshold import check_optimize
+
+        check_optimize(req.optimize)
+    else:
+        check_threshold(req.threshold)
+    if not 0.0 < req.test_size < 1.0:
+        raise ConfigError(f"--test-size must be between 0 and 1, got {req.test_size}")
+    return spec, auto_threshold
+
+
+def _holdout(req: TrainRequest, ds: Dataset, y: np.ndarray, classes: list[Any]) -> Holdout:
+    """--test FILE checked against the training schema, else a (stratified) split of --test-size."""
+    from sklearn.model_selection import train_test_split
+
+    if req.test_path:
+        test_df = read_table(req.test_path, sep=req.data.sep, encoding=req.data.encoding)
+        if ds.schema.target not in test_df.columns:
+            raise DataError(f"--test file {req.test_path} has no target column '{ds.schema.target}'")
+        test_df, _ = drop_missing_target(test_df, ds.schema.target)
+        X_test = check_against_schema(test_df, ds.schema, f"--test file {req.test_path}")
+        return Holdout(ds.X, X_test, y, encode_target(test_df[ds.schema.target], ds.task, classes))
+    stratify = None
+    if ds.task != "regression":
+        check_class_sizes(y, classes, 2, "a stratified hold-out split")
+        n_test = int(np.ceil(req.test_size * len(y)))
+        if n_test < len(classes) or len(y) - n_test < len(classes):
+            raise DataError(f"{len(y)} rows are too few for a stratified split with --test-size "
+                            f"{req.test_size} over {len(classes)} classes; give a larger --test-size or more rows")
+        stratify = y
+    elif len(y) < 5:
+        raise DataError(f"only {len(y)} rows: too few to hold out a test set")
+    X_train, X_test, y_train, y_test = train_test_split(ds.X, y, test_size=req.test_size,
+                                                        random_state=req.model.seed, stratify=stratify)
+    return Holdout(X_train, X_test, y_train, y_test)
+
+
+def _fit(pipeline: Any, X: pd.DataFrame, y: np.ndarray, model: str) -> None:
+    try:
+        pipeline.fit(X, y)
+    except ValueError as exc:
+        raise _fit_error(exc, model) from exc
+
+
+def _tune_threshold(req: TrainRequest, pipeline: Any, rows: Holdout, model: str, notify: Notify) -> dict[str, Any]:
+    """--threshold auto: the threshold chosen on out-of-fold predictions of the training rows only."""
+    from mlcli.experiments.threshold import choose_threshold, oof_probabilities
+
+    notify(f"choosing the decision threshold on out-of-fold predictions of the {len(rows.X_train)} training rows")
+    try:
+        oof = oof_probabilities(pipeline, rows.X_train, rows.y_train, req.model.seed)
+    except ValueError as exc:
+        raise _fit_error(exc, model) from exc
+    value, how = choose_threshold(rows.y_train, oof, req.optimize)
+    return {"threshold": round(value, 6), "chosen_by": how, "optimize": req.optimize}
+
+
+def _compare_with_default(tuning: dict[str, Any], pipeline: Any, rows: Holdout, task: str, classes: list[Any],
+                          test_report: EvalReport) -> None:
+    """The chosen threshold's held-out precision, recall, F1 and balanced accuracy beside those at 0.5."""
+    default = measure(pipeline, rows.X_test, rows.y_test, task, classes, 0.5).metrics
+    keys = ("precision", "recall", "f1", "balanced_accuracy")
+    tuning["at_0.5"] = {k: default.get(k) for k in keys}
+    tuning["at_threshold"] = {k: test_report.metrics.get(k) for k in keys}
 
 
 def _balance_label(config: ModelConfig) -> str | None:
@@ -203,8 +236,7 @@ def bundle_meta(ds: Dataset, config: ModelConfig, classes: list[Any], threshold:
     return {
         "mlcli_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "libraries": library_versions(*{"xgboost": ("xgboost-cpu", "xgboost"), "lightgbm": ("lightgbm",),
-                                         "catboost": ("catboost",)}.get(spec.package, ())),
+        "libraries": library_versions(["sklearn", "numpy", "pandas", "joblib", spec.package]),
         "model": spec.name, "task": ds.task, "target": ds.schema.target, "classes": classes,
         "threshold": threshold, "schema": ds.schema.to_dict(), "params": config.params,
         "preprocess": vars(config.preprocess), "seed": config.seed,

@@ -30,30 +30,12 @@ def _native_values(pipeline: Any, importance_type: str | None, X: pd.DataFrame |
     on standardised features.
     """
     model = final_model(pipeline)
-    kind = explainer_of(model)
-    if importance_type is not None and kind not in ("xgboost", "lightgbm"):
+    route = explainer_of(model)
+    if importance_type is not None and route not in ("xgboost", "lightgbm"):
         raise ConfigError(f"--importance-type applies to xgboost and lightgbm models only, not "
                           f"'{type(model).__name__}'")
-    itype = importance_type or "gain"
-    if kind == "xgboost":
-        booster = model.get_booster()
-        xgb_type = {"split": "weight"}.get(itype, itype)
-        scores = booster.get_score(importance_type=xgb_type)
-        n = booster.num_features()
-        names = booster.feature_names
-        values = np.zeros(n)
-        for key, v in scores.items():
-            i = names.index(key) if names else int(key.lstrip("f"))
-            values[i] = v
-        return values, "share", f"share of total {itype.replace('_', ' ')} in the trees"
-    if kind == "lightgbm":
-        if itype not in ("gain", "split"):
-            raise ConfigError(f"--importance-type for lightgbm is gain or split, not '{itype}'")
-        values = np.asarray(model.booster_.feature_importance(importance_type=itype), dtype=float)
-        return values, "share", f"share of total {'gain' if itype == 'gain' else 'splits'} in the trees"
-    if kind == "catboost":
-        return (np.asarray(model.get_feature_importance(), dtype=float), "share",
-                "share of total prediction-value change (CatBoost)")
+    if route in ("xgboost", "lightgbm", "catboost"):
+        return _booster_values(model, route, importance_type or "gain")
     est = unwrap(model)
     if hasattr(est, "feature_importances_"):
         try:
@@ -66,8 +48,30 @@ def _native_values(pipeline: Any, importance_type: str | None, X: pd.DataFrame |
         coef = getattr(est, "coef_", None)
     except (AttributeError, ValueError):  # SVC.coef_ exists only for the linear kernel
         coef = None
-    if coef is None:
-        return None
+    return None if coef is None else _coefficients(pipeline, est, coef, X)
+
+
+def _booster_values(model: Any, route: str, itype: str) -> tuple[np.ndarray, str, str]:
+    """Gain / split / cover importances from XGBoost and LightGBM, prediction-value change from CatBoost."""
+    if route == "xgboost":
+        booster = model.get_booster()
+        scores = booster.get_score(importance_type={"split": "weight"}.get(itype, itype))
+        names = booster.feature_names
+        values = np.zeros(booster.num_features())
+        for key, v in scores.items():
+            values[names.index(key) if names else int(key.lstrip("f"))] = v
+        return values, "share", f"share of total {itype.replace('_', ' ')} in the trees"
+    if route == "lightgbm":
+        if itype not in ("gain", "split"):
+            raise ConfigError(f"--importance-type for lightgbm is gain or split, not '{itype}'")
+        values = np.asarray(model.booster_.feature_importance(importance_type=itype), dtype=float)
+        return values, "share", f"share of total {'gain' if itype == 'gain' else 'splits'} in the trees"
+    return (np.asarray(model.get_feature_importance(), dtype=float), "share",
+            "share of total prediction-value change (CatBoost)")
+
+
+def _coefficients(pipeline: Any, est: Any, coef: Any, X: pd.DataFrame | None) -> tuple[np.ndarray, str, str]:
+    """A linear model's coefficients per standard deviation of each numeric feature, and what they measure."""
     coef = np.atleast_2d(np.asarray(coef.toarray() if hasattr(coef, "toarray") else coef, dtype=float))
     scale = np.ones(coef.shape[1])
     standardised, numeric = standardised_features(pipeline)

@@ -17,6 +17,7 @@ from sklearn.preprocessing import MinMaxScaler, PolynomialFeatures, RobustScaler
 from mlcli.data.schema import Schema
 from mlcli.errors import ConfigError
 from mlcli.features.onehot import MISSING, CategoryOneHot
+from mlcli.features.provenance import NUMERIC, branch
 from mlcli.features.transformers import DatetimeExpander, MedianImputer, ObjectCaster, PCAStep, TextVectorizer
 
 SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
@@ -53,7 +54,7 @@ def build_preprocessor(schema: Schema, options: PreprocessOptions, *, scale: str
 
     Branch names are the user's column names, so importances map back to them (``branch_of_feature``).
     With ``native_categorical`` (CatBoost) categorical columns pass through as strings and come first; with
-    ``ordinal_categorical`` (for SMOTE-NC, see ``mlcli.pipeline.build``) they come first as integer codes.
+    ``ordinal_categorical`` (for SMOTE-NC, see ``mlcli.models.build``) they come first as integer codes.
     """
     steps = []
     numeric = schema.by_role("numeric")
@@ -72,28 +73,28 @@ def build_preprocessor(schema: Schema, options: PreprocessOptions, *, scale: str
         else:
             pipe = CategoryOneHot(min_frequency=options.min_frequency, max_categories=options.max_categories,
                                   sparse_output=not dense)
-        cat_branches.append((f"cat:{col}", pipe, [col]))
+        cat_branches.append((branch("cat", col), pipe, [col]))
     if numeric:
         num_steps = [("impute", MedianImputer())]
         if options.poly and options.poly > 1:
             num_steps.append(("poly", PolynomialFeatures(degree=options.poly, include_bias=False)))
         if scale != "none":
             num_steps.append(("scale", SCALERS[scale]()))
-        steps.append(("num", Pipeline(num_steps), numeric))
+        steps.append((branch(NUMERIC), Pipeline(num_steps), numeric))
     for col in schema.by_role("datetime"):
         date_steps = [("parts", DatetimeExpander()), ("impute", SimpleImputer(strategy="median"))]
         if scale != "none":
             date_steps.append(("scale", SCALERS[scale]()))
-        steps.append((f"date:{col}", Pipeline(date_steps), [col]))
+        steps.append((branch("date", col), Pipeline(date_steps), [col]))
     text_features = (options.text_features or "tfidf").lower()
     if text_features not in ("tfidf", "embed", "both"):
         raise ConfigError(f"unknown --text-features '{options.text_features}'; choose tfidf, embed or both")
     for col in schema.by_role("text"):
         _check_text_column(schema, col)
         if text_features in ("tfidf", "both"):
-            steps.append((f"text:{col}", TextVectorizer(max_features=options.text_max_features), [col]))
+            steps.append((branch("text", col), TextVectorizer(max_features=options.text_max_features), [col]))
         if text_features in ("embed", "both"):
-            steps.append((f"embed:{col}", _embedder(schema, col, options), [col]))
+            steps.append((branch("embed", col), _embedder(schema, col, options), [col]))
     first = native_categorical or ordinal_categorical
     transformers = (cat_branches + steps) if first else (steps + cat_branches)
     sparse_threshold = 0.0 if (dense or first or options.pca) else 0.3

@@ -1,5 +1,8 @@
 """Feature provenance: for each feature a fitted pipeline's model sees, the user column it came from and a
-readable label. Defined once; importances, SHAP values and coefficients are all mapped back through it.
+readable label. Defined once: importances, SHAP values and coefficients are all mapped back through it.
+
+The preprocessor (``mlcli.features.preprocess``) names its ColumnTransformer branches with :func:`branch`:
+``num`` for the numeric columns together, ``KIND:COLUMN`` for one categorical, text, date or embedded column.
 """
 
 from __future__ import annotations
@@ -7,10 +10,86 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.pipeline import Pipeline
+
+NUMERIC = "num"
+INTERACTIONS = "(interactions)"  # a --poly feature made of several columns
 
 
-def model_input_sources(pipeline) -> list[str]:
+def branch(kind: str, column: str | None = None) -> str:
+    """The ColumnTransformer branch name for ``kind`` (num, or cat/text/date/embed of one column)."""
+    return NUMERIC if kind == NUMERIC else f"{kind}:{column}"
+
+
+def preprocessor_of(pipeline: Any) -> Any:
+    return pipeline.named_steps["preprocess"]
+
+
+def column_transformer(pre: Any) -> Any:
+    return pre.named_steps["columns"] if hasattr(pre, "named_steps") and "columns" in pre.named_steps else pre
+
+
+def has_pca(pre: Any) -> bool:
+    return hasattr(pre, "named_steps") and "pca" in pre.named_steps
+
+
+def model_input(pipeline: Any, X: Any) -> Any:
+    """X transformed by every step before the model (resamplers are skipped at transform time)."""
+    return pipeline[:-1].transform(X)
+
+
+def feature_origins(preprocessor: Any) -> list[tuple[str, str]]:
+    """(user column, readable label) for each output feature of a fitted preprocessor: 'Age', 'Age (missing)',
+    'Sex=female', "Name: 'mrs'", 'date.month'; PCA components and --poly interactions are named in brackets."""
+    if has_pca(preprocessor):
+        k = preprocessor.named_steps["pca"].pca_.n_components_
+        return [(f"(PCA component {i + 1})",) * 2 for i in range(k)]
+    ct = column_transformer(preprocessor)
+    out: list[tuple[str, str]] = [("", "")] * sum(s.stop - s.start for s in ct.output_indices_.values())
+    for name, trans, cols in ct.transformers_:
+        if name == "remainder" or trans == "drop" or name not in ct.output_indices_:
+            continue
+        idx = ct.output_indices_[name]
+        out[idx.start:idx.stop] = _branch_origins(name, trans, [str(c) for c in cols], idx.stop - idx.start)
+    return out
+
+
+def _branch_origins(name: str, trans: Any, cols: list[str], width: int) -> list[tuple[str, str]]:
+    try:
+        feats = [str(f) for f in trans.get_feature_names_out(cols)]
+    except Exception:  # a step without feature names: the column stands for itself
+        feats = None
+    if feats is None or len(feats) != width:
+        column = cols[0] if name != NUMERIC and cols else INTERACTIONS
+        return [(column, column)] * width
+    if name == NUMERIC:
+        return [_numeric_origin(f, cols) for f in feats]
+    kind, _, column = name.partition(":")
+    if kind == "cat":
+        return [(column, f"{column}={f.removeprefix(f'{column}_')}" if f != column else column) for f in feats]
+    if kind == "text":
+        return [(column, f"{column}: '{f}'") for f in feats]
+    if kind == "date":
+        return [(column, f"{column}.{f}") for f in feats]
+    return [(column, f or column) for f in feats]
+
+
+def _numeric_origin(feature: str, cols: list[str]) -> tuple[str, str]:
+    if feature.startswith("missingindicator_"):
+        column = feature.removeprefix("missingindicator_")
+        return column, f"{column} (missing)"
+    if feature in cols:
+        return feature, feature
+    parts = {p.split("^")[0] for p in feature.split(" ")}
+    matched = [c for c in cols if c in parts]
+    return (matched[0] if len(matched) == 1 else INTERACTIONS), feature
+
+
+def feature_sources(preprocessor: Any) -> list[str]:
+    """For each output feature of a fitted preprocessor, the user column it came from."""
+    return [source for source, _ in feature_origins(preprocessor)]
+
+
+def model_input_sources(pipeline: Any) -> list[str]:
     """For each feature the model of a fitted mlcli pipeline sees, the user column it came from.
 
     Handles the optional steps between preprocessing and the model: a resampler (no change to columns) and
@@ -27,89 +106,22 @@ def model_input_sources(pipeline) -> list[str]:
     return sources
 
 
-def model_input(pipeline, X):
-    """X transformed by every step before the model (resamplers are skipped at transform time)."""
-    return pipeline[:-1].transform(X)
-
-
-def feature_sources(preprocessor) -> list[str]:
-    """For each output feature of a fitted preprocessor, the user column it came from."""
-    ct = preprocessor.named_steps["columns"] if isinstance(preprocessor, Pipeline) else preprocessor
-    if isinstance(preprocessor, Pipeline) and "pca" in preprocessor.named_steps:
-        return [f"(PCA component {i + 1})" for i in range(preprocessor.named_steps["pca"].pca_.n_components_)]
-    n_out = sum(s.stop - s.start for s in ct.output_indices_.values())
-    sources = [""] * n_out
-    for name, trans, cols in ct.transformers_:
-        if name == "remainder" or trans == "drop":
-            continue
-        idx = ct.output_indices_[name]
-        if name == "num":
-            names = list(trans.get_feature_names_out(list(cols)))
-            for i, feat in enumerate(names):
-                sources[idx.start + i] = _numeric_source(str(feat), list(cols))
-        else:
-            for i in range(idx.start, idx.stop):
-                sources[i] = name.split(":", 1)[1]
-    return sources
-
-
-def _numeric_source(feature: str, cols: list[str]) -> str:
-    feature = feature.removeprefix("missingindicator_")
-    if feature in cols:
-        return feature
-    parts = {p.split("^")[0] for p in feature.split(" ")}
-    matched = [c for c in cols if c in parts]
-    return matched[0] if len(matched) == 1 else "(interactions)"
-
-
 def sources_of(pipeline: Any) -> list[str] | None:
     """The user column behind each model feature; None when the preprocessing cannot say (a text-only model)."""
-    from mlcli.features.provenance import model_input_sources
-
     try:
         return model_input_sources(pipeline)
     except (AttributeError, KeyError, TypeError, ValueError):
         return None
 
 
-def preprocessor_of(pipeline: Any) -> Any:
-    return pipeline.named_steps["preprocess"]
-
-
-def _column_transformer(pre: Any) -> Any:
-    return pre.named_steps["columns"] if hasattr(pre, "named_steps") and "columns" in pre.named_steps else pre
-
-
-def has_pca(pre: Any) -> bool:
-    return hasattr(pre, "named_steps") and "pca" in pre.named_steps
-
-
 def feature_labels(pipeline: Any) -> list[str]:
-    """A readable name per model feature: 'Age', 'Age (missing)', 'Sex=female', "Name: 'mrs'", 'date.month'."""
-    sources = sources_of(pipeline) or []
-    pre = preprocessor_of(pipeline)
-    if has_pca(pre) or "encode" in pipeline.named_steps:
-        return sources
+    """A readable name per model feature (the user column alone after SMOTE-NC's re-encoding)."""
+    if "encode" in pipeline.named_steps:
+        return sources_of(pipeline) or []
     try:
-        raw = [str(n) for n in _column_transformer(pre).get_feature_names_out()]
-    except Exception:  # a step without feature names: fall back to the user column
-        return sources
-    labels = []
-    for name, src in zip(raw, sources):
-        branch, _, feat = name.partition("__")
-        if branch == "num":
-            labels.append(f"{feat.removeprefix('missingindicator_')} (missing)" if feat.startswith(
-                "missingindicator_") else feat)
-        elif branch.startswith("cat:"):
-            value = feat.removeprefix(f"{src}_") if feat != src else None
-            labels.append(f"{src}={value}" if value is not None else src)
-        elif branch.startswith("text:"):
-            labels.append(f"{src}: '{feat}'")
-        elif branch.startswith("date:"):
-            labels.append(f"{src}.{feat}")
-        else:
-            labels.append(feat or src)
-    return labels
+        return [label for _, label in feature_origins(preprocessor_of(pipeline))]
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return sources_of(pipeline) or []
 
 
 def standardised_features(pipeline: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -120,7 +132,7 @@ def standardised_features(pipeline: Any) -> tuple[np.ndarray, np.ndarray]:
     if has_pca(pre):
         k = pre.named_steps["pca"].pca_.n_components_
         return np.zeros(k, dtype=bool), np.zeros(k, dtype=bool)
-    ct = _column_transformer(pre)
+    ct = column_transformer(pre)
     n_out = sum(s.stop - s.start for s in ct.output_indices_.values())
     scaled, numeric = np.zeros(n_out, dtype=bool), np.zeros(n_out, dtype=bool)
     for name, trans, _ in ct.transformers_:
@@ -129,5 +141,5 @@ def standardised_features(pipeline: Any) -> tuple[np.ndarray, np.ndarray]:
         idx = ct.output_indices_[name]
         last = trans.steps[-1][1] if hasattr(trans, "steps") else trans
         scaled[idx.start:idx.stop] = isinstance(last, StandardScaler)
-        numeric[idx.start:idx.stop] = name == "num" or name.startswith("date:")
+        numeric[idx.start:idx.stop] = name == NUMERIC or name.startswith("date:")
     return scaled, numeric

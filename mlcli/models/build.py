@@ -30,7 +30,7 @@ class ModelConfig:
     preprocess: PreprocessOptions = field(default_factory=PreprocessOptions)
     seed: int = 42
     n_threads: int | None = None
-    balance: str | None = None  # a resampler name (mlcli.registry.resamplers), 'class-weight' or None/'none'
+    balance: str | None = None  # a resampler name (mlcli.models.resamplers), 'class-weight' or None/'none'
     balance_params: dict[str, Any] = field(default_factory=dict)
     ratio: Any = None  # the resampler's sampling_strategy
     class_weight: Any = None  # 'balanced' or {class index: weight}
@@ -131,8 +131,6 @@ def _resampling_pipeline(schema: Schema, config: ModelConfig, spec, scale: str, 
     from mlcli.models.resamplers import get_resampler, make_resampler, resolve_for_columns
     from mlcli.models.steps import CheckedSampler
 
-    if spec.text_only:
-        raise ConfigError(f"--balance resampling cannot be used with model '{spec.name}'; use --class-weight balanced")
     n_cat = len(schema.by_role("categorical"))
     n_other = len(schema.used) - n_cat
     rspec = resolve_for_columns(get_resampler(balance), n_cat, n_other)

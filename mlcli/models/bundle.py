@@ -99,7 +99,8 @@ def load_bundle(path: str | Path) -> Bundle:
     if not p.exists():
         raise BundleError(f"model bundle not found: {p}")
     if not p.is_dir() or not (p / META_FILE).is_file():
-        raise BundleError(f"{p} is not an mlcli model bundle (no {META_FILE}); train one with: mlcli train DATA --out {p}")
+        raise BundleError(f"{p} is not an mlcli model bundle (no {META_FILE}); train one with: "
+                          f"mlcli train DATA --out {p}")
     try:
         meta = json.loads((p / META_FILE).read_text())
     except (OSError, json.JSONDecodeError) as exc:
@@ -130,15 +131,3 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return repr(value)
-
-
-def library_versions(*packages: str) -> dict[str, str]:
-    from importlib import metadata
-
-    out = {}
-    for name in ("mlcli", "scikit-learn", "numpy", "pandas", "joblib", *packages):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return out

@@ -81,22 +81,26 @@ MODEL_ENTRIES: tuple[ModelSpec, ...] = (
         classifier="xgboost:XGBClassifier", regressor="xgboost:XGBRegressor", package="xgboost", install="xgboost-cpu",
         defaults={"n_estimators": 300, "learning_rate": 0.05, "max_depth": 6, "tree_method": "hist",
                   "verbosity": 0},
-        threads_param="n_jobs", scale=False, class_weight="sample_weight", fast=True, aliases=("xgb",), explainer="xgboost"),
+        threads_param="n_jobs", scale=False, class_weight="sample_weight", fast=True, aliases=("xgb",),
+        explainer="xgboost"),
     ModelSpec(
         "lightgbm", "LightGBM gradient-boosted trees",
-        classifier="lightgbm:LGBMClassifier", regressor="lightgbm:LGBMRegressor", package="lightgbm", install="lightgbm",
+        classifier="lightgbm:LGBMClassifier", regressor="lightgbm:LGBMRegressor",
+        package="lightgbm", install="lightgbm",
         defaults={"n_estimators": 300, "learning_rate": 0.05, "verbose": -1, "importance_type": "gain"},
         threads_param="n_jobs", scale=False, fast=True, aliases=("lgbm", "lgb"), explainer="lightgbm"),
     ModelSpec(
         "catboost", "CatBoost gradient-boosted trees (categoricals handled natively)",
-        classifier="catboost:CatBoostClassifier", regressor="catboost:CatBoostRegressor", package="catboost", install="catboost",
+        classifier="catboost:CatBoostClassifier", regressor="catboost:CatBoostRegressor",
+        package="catboost", install="catboost",
         defaults={"iterations": 500, "verbose": 0, "allow_writing_files": False},
         seed_param="random_seed", threads_param="thread_count", scale=False, native_categorical=True,
         class_weight="auto_class_weights", aliases=("cb", "cat"), explainer="catboost"),
     ModelSpec(
         "transformer", "Fine-tuned transformer on the text columns (default base: all-MiniLM-L6-v2, offline)",
         classifier="mlcli.text.estimator:TransformerClassifier", regressor="mlcli.text.estimator:TransformerRegressor",
-        package="transformers", install="transformers", extra="text", threads_param="n_threads", scale=False, text_only=True,
+        package="transformers", install="transformers", extra="text", threads_param="n_threads", scale=False,
+        text_only=True,
         aliases=("bert", "minilm", "fine-tune", "finetune")),
 
     # ensembles made for imbalanced classes (imbalanced-learn): each member sees a balanced sample
@@ -107,9 +111,11 @@ MODEL_ENTRIES: tuple[ModelSpec, ...] = (
         threads_param="n_jobs", scale=False, aliases=("brf", "balanced-random-forest")),
     ModelSpec(
         "easy-ensemble", "Easy ensemble: AdaBoost learners on balanced under-samples (imbalanced-learn)",
-        classifier="imblearn.ensemble:EasyEnsembleClassifier", package="imblearn", install="imbalanced-learn", threads_param="n_jobs",
+        classifier="imblearn.ensemble:EasyEnsembleClassifier", package="imblearn", install="imbalanced-learn",
+        threads_param="n_jobs",
         scale=False, class_weight=None, aliases=("easyensemble",)),
     ModelSpec(
         "rusboost", "RUSBoost: boosting with random under-sampling at each round (imbalanced-learn)",
-        classifier="imblearn.ensemble:RUSBoostClassifier", package="imblearn", install="imbalanced-learn", scale=False, class_weight=None),
+        classifier="imblearn.ensemble:RUSBoostClassifier", package="imblearn", install="imbalanced-learn",
+        scale=False, class_weight=None),
 )

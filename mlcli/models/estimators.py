@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from mlcli.errors import ConfigError, MissingDependency, did_you_mean, first_line, quote_list
-from mlcli.models.registry import MODELS, get_spec
+from mlcli.models.registry import get_spec, models_for
 from mlcli.models.spec import ModelSpec
 
 
@@ -100,7 +100,7 @@ def make_estimator(name: str, task: str, params: dict[str, Any] | None = None, *
     path = spec.path_for(task)
     if path is None:
         kind = "regression" if task == "regression" else "classification"
-        able = [n for n, s in MODELS.items() if s.path_for(task)]
+        able = models_for(task)
         raise ConfigError(f"model '{spec.name}' does not do {kind}; models that do: {quote_list(able, 40)}")
     cls = import_object(path, spec)
     kwargs = dict(spec.defaults)

@@ -8,7 +8,6 @@ from typing import Any
 
 CLASSIFICATION = ("binary", "multiclass")
 REGRESSION = ("regression",)
-ALL_TASKS = CLASSIFICATION + REGRESSION
 EXPLAINERS = ("xgboost", "lightgbm", "catboost", "tree", "kernel")
 
 
@@ -49,7 +48,3 @@ class ModelSpec:
 
     def installed(self) -> bool:
         return importlib.util.find_spec(self.package) is not None
-
-    @property
-    def install_line(self) -> str:
-        return f"pip install 'mlcli[{self.extra}]'" if self.extra else f"pip install {self.install}"

@@ -42,7 +42,8 @@ def check_neighbours(y: np.ndarray, sampler: Any, method: str, neighbours: str |
     smallest, n = counts.idxmin(), int(counts.min())
     if n < k + 1:
         raise DataError(f"balance method '{method}' needs at least {k + 1} rows of every class ({neighbours}={k} + 1), "
-                        f"but class '{smallest}' has {n} in the training rows; use --param {neighbours}={max(1, n - 1)} "
+                        f"but class '{smallest}' has {n} in the training rows; "
+                        f"use --param {neighbours}={max(1, n - 1)} "
                         "or --balance oversample")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -71,16 +72,22 @@ def _head(doc: dict[str, Any]) -> str:
 def render_cv(console: Console, doc: dict[str, Any]) -> None:
     console.print(Panel(_head(doc), title="mlcli cv", expand=False))
     rows = doc["leaderboard"]
-    metric = doc["metric"]
     has_train = any("train_mean" in r for r in rows)
-    others = [m for m in (rows[0]["mean"] if rows else {}) if m != metric]
+    others = [m for m in (rows[0]["mean"] if rows else {}) if m != doc["metric"]]
     longest = max([len(r["name"]) for r in rows] + [5])
     fixed = 5 + longest + 2 + METRIC_WIDTH + 12 + 9 + 10
     show_train = has_train and fixed + METRIC_WIDTH + 10 <= console.width
     fixed += (METRIC_WIDTH + 10) if show_train else 0
     first = _fit_columns(others, console.width - fixed)
-    rest = others[len(first):]
+    console.print(_leaderboard_table(doc, first, show_train))
+    _more_metrics(console, [r for r in rows if r["rank"] is not None], others[len(first):])
+    if doc.get("grid") or (has_train and not show_train):
+        render_grid(console, doc)
+    _footer(console, doc)
 
+
+def _leaderboard_table(doc: dict[str, Any], first: list[str], show_train: bool) -> Table:
+    metric = doc["metric"]
     t = Table(title="Leaderboard (mean ± std over the folds)", box=box.SIMPLE_HEAD, title_justify="left")
     t.add_column("#", justify="right", no_wrap=True, min_width=2)
     t.add_column("model", overflow="fold")
@@ -93,7 +100,7 @@ def render_cv(console: Console, doc: dict[str, Any]) -> None:
         t.add_column(label(m), justify="right", no_wrap=True, min_width=len(label(m)))
     t.add_column("fit s", justify="right", style="dim", no_wrap=True)
     t.add_column("pred s", justify="right", style="dim", no_wrap=True)
-    for r in rows:
+    for r in doc["leaderboard"]:
         name = Text(r["name"], style="bold" if r["best"] else ("dim" if r["rank"] is None else ""))
         cells: list[Any] = [str(r["rank"] or ""), name, mean_std(r["score"], r["score_std"])]
         if show_train:
@@ -103,8 +110,11 @@ def render_cv(console: Console, doc: dict[str, Any]) -> None:
         cells += [mean_std(r["mean"][m], r["std"][m]) for m in first]
         cells += [fmt_num(r["fit_s"], 3), fmt_num(r["predict_s"], 3)]
         t.add_row(*cells, style="on grey15" if r["best"] else None)
-    console.print(t)
-    ranked = [r for r in rows if r["rank"] is not None]
+    return t
+
+
+def _more_metrics(console: Console, ranked: list[dict[str, Any]], rest: list[str]) -> None:
+    """The metrics that did not fit beside the leaderboard, in as many tables as the width needs."""
     name_width = 4 + max([len(r["name"]) for r in ranked] + [5])
     start = 0
     while ranked and start < len(rest):
@@ -118,19 +128,19 @@ def render_cv(console: Console, doc: dict[str, Any]) -> None:
         for r in ranked:
             more.add_row(r["name"], *[mean_std(r["mean"][m], r["std"][m]) for m in chunk])
         console.print(more)
-    if doc.get("grid") or (has_train and not show_train):
-        render_grid(console, doc)
-    notes = []
-    for r in rows:
+
+
+def _footer(console: Console, doc: dict[str, Any]) -> None:
+    """Rows that did not finish, what 'vs best' means, the fit count and time, the saved bundle."""
+    for r in doc["leaderboard"]:
         if r["status"] == "timeout":
-            notes.append(f"[red]{r['name']}[/red]: timed out after {r['seconds']:.1f} s ({r['folds']} of "
-                         f"{doc['splits']} folds done)")
+            console.print(f"[red]{escape(r['name'])}[/red]: timed out after {r['seconds']:.1f} s ({r['folds']} of "
+                          f"{doc['splits']} folds done)", highlight=False)
         elif r["status"] == "failed":
-            notes.append(f"[red]{r['name']}[/red]: failed: {r.get('error', '')}")
+            console.print(f"[red]{escape(r['name'])}[/red]: failed: {escape(r.get('error', ''))}", highlight=False)
         elif r["status"] == "interrupted":
-            notes.append(f"[yellow]{r['name']}[/yellow]: partial, {r['folds']} of {doc['splits']} folds done")
-    for n in notes:
-        console.print(n, highlight=False)
+            console.print(f"[yellow]{escape(r['name'])}[/yellow]: partial, {r['folds']} of {doc['splits']} folds "
+                          "done", highlight=False)
     sharper = "; --repeats 3 or more makes the test sharper" if doc["repeats"] == 1 else ""
     console.print(f"[dim]vs best: the corrected resampled t-test (Nadeau & Bengio) of each row against the best "
                   f"over the same {doc['splits']} folds; ≈ within noise (p ≥ {doc['test']['alpha']}: the gap may "
@@ -141,7 +151,7 @@ def render_cv(console: Console, doc: dict[str, Any]) -> None:
         tail = "[yellow]interrupted[/yellow] · " + tail
     console.print(f"[dim]{tail}[/dim]")
     if doc.get("saved"):
-        console.print(f"Best model refitted on all rows and saved to [bold]{doc['saved']}[/bold]")
+        console.print(f"Best model refitted on all rows and saved to [bold]{escape(doc['saved'])}[/bold]")
 
 
 def _gap(train: Any, test: Any, doc: dict[str, Any]) -> Text:
@@ -208,7 +218,8 @@ def leaderboard_csv(doc: dict[str, Any]) -> str:
     w.writerow(header)
     for r in rows:
         vs = r.get("vs_best") or {}
-        line = [r["rank"], r["name"], r["model"], r.get("balance") or "", ";".join(f"{k}={v}" for k, v in r["params"].items()),
+        params = ";".join(f"{k}={v}" for k, v in r["params"].items())
+        line = [r["rank"], r["name"], r["model"], r.get("balance") or "", params,
                 r["best"], r["status"], r["folds"], r["metric"], r["score"], r["score_std"], vs.get("diff"),
                 vs.get("p"), vs.get("within_noise")]
         for m in metrics:

@@ -10,8 +10,6 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-FORMATS = ("table", "json", "csv")
-
 
 def stdout_console(width: int | None = None) -> Console:
     return Console(file=sys.stdout, width=width, soft_wrap=False)

@@ -237,8 +237,8 @@ def metrics_csv(doc: dict[str, Any]) -> str:
 
 def balance_csv(doc: dict[str, Any]) -> str:
     """Class counts before (and after) resampling as CSV."""
-    return "stage,class,count,share\n" + "".join(
-        f"{stage},{c['class']},{c['count']},{c['share']}\n" for stage in ("before", "after") for c in (doc[stage] or []))
+    rows = [(stage, c) for stage in ("before", "after") for c in (doc[stage] or [])]
+    return "stage,class,count,share\n" + "".join(f"{s},{c['class']},{c['count']},{c['share']}\n" for s, c in rows)
 
 
 def models_csv(rows: list[dict[str, Any]]) -> str:

@@ -23,6 +23,7 @@ from mlcli.errors import BundleError, ConfigError, DataError
 from mlcli.text import base_model as bm
 from mlcli.text import runtime as rt
 from mlcli.text.columns import check_not_empty, join_texts
+from mlcli.text.finetune import FineTuning
 from mlcli.text.progress import Progress
 
 _TORCH_STATE = ("model_", "tokenizer_", "device_")
@@ -108,8 +109,7 @@ class _TransformerBase(BaseEstimator):
     def fit(self, X: Any, y: Any) -> _TransformerBase:
         path = self.check_setup()
         texts = self._texts(X)
-        columns = [str(c) for c in getattr(X, "columns", ["text"])]
-        check_not_empty(texts, columns)
+        check_not_empty(texts, [str(c) for c in getattr(X, "columns", ["text"])])
         if len(texts) != len(y):
             raise DataError(f"{len(texts)} texts but {len(y)} targets")
         target, num_labels = self._prepare_targets(y)
@@ -118,94 +118,45 @@ class _TransformerBase(BaseEstimator):
         torch.manual_seed(int(self.random_state))
         rng = np.random.RandomState(int(self.random_state))
         device = rt.pick_device(torch, self.device)
-
         tokenizer = rt.load_tokenizer(path)
         model = rt.load_sequence_model(path, num_labels, self._regression).to(device)
         ids = rt.tokenize(tokenizer, texts, self._max_length)
         self.max_length_ = self._max_length
-
         train_idx, val_idx = self._split(target, rng)
-        weights = self._loss_weights(target[train_idx], num_labels)
-        if self._regression:
-            loss_fn = torch.nn.MSELoss()
-        else:
-            w = torch.tensor(weights, dtype=torch.float32, device=device) if weights is not None else None
-            loss_fn = torch.nn.CrossEntropyLoss(weight=w)
-
-        steps_per_epoch = math.ceil(len(train_idx) / int(self.batch_size))
-        total = steps_per_epoch * int(self.epochs)
-        warmup = int(self.warmup * total) if self.warmup < 1 else int(self.warmup)
-        optimizer = torch.optim.AdamW(self._param_groups(model), lr=float(self.learning_rate))
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda s: (s + 1) / max(1, warmup) if s < warmup else
-            max(0.0, (total - s) / max(1, total - warmup)))
-        scaler = torch.amp.GradScaler("cuda") if rt.needs_grad_scaler(torch, device) else None
-        pad = rt.pad_id(tokenizer)
-        lengths = np.array([len(x) for x in ids])
-        tgt = torch.tensor(target, dtype=torch.float32 if self._regression else torch.long)
-
-        progress = Progress(total, f"fine-tuning on {len(train_idx)} rows ({device.type})", "steps",
+        run = FineTuning(torch, model, device, ids, torch.tensor(target, dtype=torch.float32 if self._regression
+                                                                  else torch.long),
+                         train_idx, val_idx, self._loss_fn(torch, target[train_idx], num_labels, device),
+                         rt.pad_id(tokenizer), self._regression)
+        steps = math.ceil(len(train_idx) / int(self.batch_size)) * int(self.epochs)
+        progress = Progress(steps, f"fine-tuning on {len(train_idx)} rows ({device.type})", "steps",
                             enabled=bool(self.verbose))
-        history: list[dict[str, Any]] = []
-        best_loss, best_state, bad_epochs = math.inf, None, 0
         t0 = time.perf_counter()
-        running = None
         try:
-            for epoch in range(int(self.epochs)):
-                model.train()
-                epoch_loss, n_seen = 0.0, 0
-                for batch in rt.bucketed_batches(lengths[train_idx], int(self.batch_size), rng):
-                    rows = train_idx[batch]
-                    input_ids, mask = rt.collate(torch, [ids[i] for i in rows], pad, device)
-                    with rt.autocast(torch, device):
-                        logits = model(input_ids=input_ids, attention_mask=mask).logits
-                    out = logits.float().squeeze(-1) if self._regression else logits.float()
-                    loss = loss_fn(out, tgt[rows].to(device))
-                    if scaler is not None:
-                        scaler.scale(loss).backward()
-                        scaler.unscale_(optimizer)
-                        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                        scaler.step(optimizer)
-                        scaler.update()
-                    else:
-                        loss.backward()
-                        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                        optimizer.step()
-                    scheduler.step()
-                    optimizer.zero_grad(set_to_none=True)
-                    value = float(loss.detach())
-                    epoch_loss += value * len(rows)
-                    n_seen += len(rows)
-                    running = value if running is None else 0.9 * running + 0.1 * value
-                    progress.update(1, epoch=f"{epoch + 1}/{self.epochs}", loss=running)
-                record: dict[str, Any] = {"epoch": epoch + 1, "train_loss": round(epoch_loss / max(n_seen, 1), 6)}
-                if len(val_idx):
-                    val_loss = self._validation_loss(torch, model, ids, val_idx, tgt, loss_fn, pad, device)
-                    record["val_loss"] = round(val_loss, 6)
-                    progress.fields["val_loss"] = val_loss
-                    if val_loss < best_loss - 1e-6:
-                        best_loss, bad_epochs = val_loss, 0
-                        best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                    else:
-                        bad_epochs += 1
-                history.append(record)
-                if len(val_idx) and bad_epochs >= int(self.early_stopping):
-                    progress.total = progress.done  # stopped early: the bar is complete
-                    break
+            run.run(int(self.epochs), int(self.batch_size), int(self.early_stopping), float(self.learning_rate),
+                    self.warmup, self._param_groups(model), rng, progress,
+                    lambda: self._validation_loss(torch, model, ids, val_idx, run.target, run.loss_fn, run.pad,
+                                                  device))
         finally:
             progress.close()
-        if best_state is not None:
-            model.load_state_dict(best_state)
+        if run.best_state is not None:
+            model.load_state_dict(run.best_state)
         model.eval()
         self.model_, self.tokenizer_, self.device_ = model, tokenizer, device
-        self.history_ = history
-        self.n_epochs_ = len(history)
+        self.history_ = run.history
+        self.n_epochs_ = len(run.history)
         self.fit_seconds_ = round(time.perf_counter() - t0, 3)
-        self.train_rows_per_second_ = round(len(train_idx) * len(history) / max(self.fit_seconds_, 1e-9), 2)
+        self.train_rows_per_second_ = round(len(train_idx) * len(run.history) / max(self.fit_seconds_, 1e-9), 2)
         self.num_labels_ = num_labels
         self.n_features_in_ = 1
         self.base_model_path_ = str(path)
         return self
+
+    def _loss_fn(self, torch: Any, train_target: np.ndarray, num_labels: int, device: Any) -> Any:
+        if self._regression:
+            return torch.nn.MSELoss()
+        weights = self._loss_weights(train_target, num_labels)
+        w = torch.tensor(weights, dtype=torch.float32, device=device) if weights is not None else None
+        return torch.nn.CrossEntropyLoss(weight=w)
 
     def _split(self, target: np.ndarray, rng: np.random.RandomState) -> tuple[np.ndarray, np.ndarray]:
         n = len(target)
@@ -267,7 +218,7 @@ class _TransformerBase(BaseEstimator):
             raise NotFittedError("this transformer model is not fitted yet; call fit first")
         if getattr(self, "model_", None) is None:
             raise BundleError("the transformer's weights are not loaded; load the model bundle with "
-                              "mlcli.pipeline.bundle.load_bundle (or call load_artifacts)")
+                              "mlcli.models.bundle.load_bundle (or call load_artifacts)")
         torch, _ = rt.require_torch("model 'transformer'")
         rt.set_threads(torch, self.n_threads)
         texts = self._texts(X)

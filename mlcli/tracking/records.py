@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,36 +21,6 @@ def file_fingerprint(path: str | None) -> str | None:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return "sha256:" + h.hexdigest()[:16]
-
-
-_LIBRARIES = {  # import name -> distributions that provide it (the first installed is reported)
-    "numpy": ("numpy",), "pandas": ("pandas",), "sklearn": ("scikit-learn",),
-    "xgboost": ("xgboost", "xgboost-cpu"), "lightgbm": ("lightgbm",), "catboost": ("catboost",),
-    "imblearn": ("imbalanced-learn",), "torch": ("torch",), "transformers": ("transformers",),
-}
-
-
-def library_versions() -> dict[str, str]:
-    """mlcli, Python and the versions of the libraries this process actually imported."""
-    import platform
-    from importlib import metadata
-
-    from mlcli import __version__
-
-    out = {"mlcli": __version__, "python": platform.python_version()}
-    for module, dists in _LIBRARIES.items():
-        if module not in sys.modules:
-            continue
-        version = getattr(sys.modules[module], "__version__", None)  # instant; metadata scans site-packages
-        for dist in dists if not isinstance(version, str) else ():
-            try:
-                version = metadata.version(dist)
-                break
-            except metadata.PackageNotFoundError:
-                continue
-        if isinstance(version, str):
-            out[dists[0]] = version
-    return out
 
 
 def summarize(doc: dict[str, Any] | None) -> dict[str, Any]:

@@ -87,6 +87,7 @@ class HistoryRecorder(Integration):
     def on_end(self, run: RunInfo, status: str, error: str | None, seconds: float) -> None:
         if run.history_id is None:
             return
+        from mlcli.models.versions import library_versions
         from mlcli.tracking import history as H
         from mlcli.tracking import records as R
 
@@ -96,7 +97,7 @@ class HistoryRecorder(Integration):
             with H.History() as h:
                 h.finish(run.history_id, status, duration=round(seconds, 3), error=error, recipe=run.recipe(),
                          data_fingerprint=R.file_fingerprint(run.options.get("data")),
-                         libraries=R.library_versions(), details=run.details or None, **fields)
+                         libraries=library_versions(), details=run.details or None, **fields)
         except Exception as exc:  # noqa: BLE001
             self._warn(run, exc)
 

@@ -11,7 +11,7 @@ from mlcli.errors import ConfigError, quote_list
 from mlcli.features.preprocess import PreprocessOptions
 from mlcli.models.build import ModelConfig
 from mlcli.models.estimators import parse_value
-from mlcli.models.registry import MODELS, get_spec
+from mlcli.models.registry import MODELS, get_spec, models_for
 
 MODEL_SETS = ("fast", "all")
 
@@ -114,7 +114,7 @@ def expand_marked(names: list[str], task: str, notify: Notify = quiet) -> list[t
             continue
         spec = get_spec(name)
         if not spec.path_for(task):
-            able = [n for n, s in MODELS.items() if s.path_for(task)]
+            able = models_for(task)
             raise ConfigError(f"model '{spec.name}' does not do {kind}; models that do: {quote_list(able, 40)}")
         out[spec.name] = False
     return list(out.items())
