@@ -80,8 +80,9 @@ def resample_frame(df: pd.DataFrame, target: str, schema, spec: ResamplerSpec, p
     """Resample a raw frame and return rows in the input's own columns, order and types.
 
     Original rows are returned unchanged (over-sampling keeps them and appends synthetic rows; under-sampling
-    keeps a subset). Synthetic rows get numeric values in the range of the data (integers stay integers)
-    and categorical values that exist in the input; identifier and dropped columns are empty for them.
+    keeps a subset). Synthetic rows get numeric values interpolated between real rows (SVM-SMOTE can step a
+    little beyond the observed range; integers stay integers) and categorical values that exist in the input;
+    identifier and dropped columns are empty for them.
     """
     from mlcli.models.resamplers import make_resampler, resolve_for_columns
 

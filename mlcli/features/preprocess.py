@@ -52,7 +52,7 @@ def build_preprocessor(schema: Schema, options: PreprocessOptions, *, scale: str
                        dense: bool, ordinal_categorical: bool = False) -> Pipeline | ColumnTransformer:
     """One ColumnTransformer branch for the numeric columns, one per categorical/text/date column.
 
-    Branch names are the user's column names, so importances map back to them (``branch_of_feature``).
+    Branch names carry the user's column names (``provenance.branch``), so importances map back to them.
     With ``native_categorical`` (CatBoost) categorical columns pass through as strings and come first; with
     ``ordinal_categorical`` (for SMOTE-NC, see ``mlcli.models.build``) they come first as integer codes.
     """

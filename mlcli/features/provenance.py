@@ -33,8 +33,12 @@ def has_pca(pre: Any) -> bool:
 
 
 def model_input(pipeline: Any, X: Any) -> Any:
-    """X transformed by every step before the model (resamplers are skipped at transform time)."""
-    return pipeline[:-1].transform(X)
+    """X transformed by every step before the model; resamplers are skipped, as they are at predict time."""
+    for _, step in pipeline.steps[:-1]:
+        if step is None or step == "passthrough" or hasattr(step, "fit_resample"):
+            continue
+        X = step.transform(X)
+    return X
 
 
 def feature_origins(preprocessor: Any) -> list[tuple[str, str]]:
