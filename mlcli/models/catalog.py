@@ -72,6 +72,13 @@ MODEL_ENTRIES: tuple[ModelSpec, ...] = (
         classifier=_SK + "ensemble:AdaBoostClassifier", regressor=_SK + "ensemble:AdaBoostRegressor",
         scale=False, class_weight="sample_weight", aliases=("ada",)),
     ModelSpec(
+        "sgd", "Linear model fitted by stochastic gradient descent (logistic loss / squared loss)",
+        classifier=_SK + "linear_model:SGDClassifier", regressor=_SK + "linear_model:SGDRegressor",
+        clf_defaults={"loss": "log_loss"}, threads_param="n_jobs", aliases=("sgd-classifier", "sgd-regressor")),
+    ModelSpec(
+        "perceptron", "Perceptron (Rosenblatt): a linear classifier, probabilities by calibration",
+        classifier=_SK + "linear_model:Perceptron", threads_param="n_jobs", calibrate=True),
+    ModelSpec(
         "mlp", "Multi-layer perceptron",
         classifier=_SK + "neural_network:MLPClassifier", regressor=_SK + "neural_network:MLPRegressor",
         defaults={"max_iter": 500, "early_stopping": True}, class_weight="sample_weight",
