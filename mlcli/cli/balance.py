@@ -57,6 +57,9 @@ def balance(
     if output and result.rows is not None:
         write_table_file(result.rows, output)
         notify(f"wrote {len(result.rows)} rows to {output}")
+    written = (output and result.rows is not None) or (rows_to_stdout and fmt in ("csv", "json"))
+    if result.warning and written:
+        notify.warn(result.warning)
     if rows_to_stdout and fmt in ("csv", "json"):  # the rows are the data: the report goes to stderr
         _report_to_stderr(doc, notify)
         write_rows(result.rows, fmt)

@@ -59,6 +59,8 @@ def cv(
                           f"model x strategy: {o.BALANCE_NAMES}.")
     ] = None,
     ratio: o.Ratio = None,
+    log_target: o.LogTarget = False,
+    leak_check: o.LeakCheck = True,
     fmt: o.Format = None,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
@@ -89,7 +91,7 @@ def cv(
         preprocess=PreprocessOptions(scale=scale, poly=poly, pca=pca), seed=seed, folds=folds, repeats=repeats,
         groups=groups, metric=metric, grid=parse_grid(grid), jobs=jobs, threads=threads, scheduler=scheduler,
         timeout=timeout, oof=bool(oof), train_scores=train_scores, save_best=save_best,
-        balance=split_names(balance) or None, ratio=parse_ratio(ratio),
+        balance=split_names(balance) or None, ratio=parse_ratio(ratio), log_target=log_target, leak_check=leak_check,
     )
     with FoldProgress(enabled=not state.quiet) as progress:
         result = run_cv(req, notify=notify, progress=progress)

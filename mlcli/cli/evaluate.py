@@ -37,7 +37,9 @@ def evaluate(
     if result.dropped_rows:
         notify(f"dropped {result.dropped_rows} row(s) with a missing target")
     doc = result.to_dict()
-    emit("evaluate", doc, fmt)
+    if emit("evaluate", doc, fmt) != "table":  # the table shows them in its Warnings panel
+        for line in doc["warnings"]:
+            notify.warn(line)
     return doc
 
 

@@ -90,5 +90,11 @@ ClassWeight = Annotated[Optional[str], typer.Option("--class-weight", help="bala
 TrainThreshold = Annotated[Optional[str], typer.Option(
     "--threshold", help="Binary models: a decision threshold in (0, 1), or auto to choose it on out-of-fold "
                         "predictions of the training rows.")]
+LogTarget = Annotated[bool, typer.Option(
+    "--log-target", help="Regression: fit on log(1 + target) and predict in the target's own units (for "
+                         "positive, skewed targets such as prices).")]
+LeakCheck = Annotated[bool, typer.Option(
+    "--leak-check/--no-leak-check", help="Before fitting, score every column alone against the target and warn "
+                                         "about one that nearly determines it.")]
 Optimize = Annotated[str, typer.Option("--optimize", help="What --threshold auto optimises: "
                                        "f1|youden|precision=P|recall=R.")]

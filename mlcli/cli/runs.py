@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -154,15 +154,83 @@ def rerun(
     values.pop("command", None)
     recipe = Recipe(Path(f"of run {run_id}"), values, None)
     params = resolve(recipe, name, key_specs(cmd))
+    kept = _keep_bundle(cmd, name, ctx, params, run_id)
     argv = to_argv(name, cmd.params, params)[1:] + list(ctx.args)
     ctx.meta["mlcli.rerun_of"] = run_id
     from mlcli.cli.tracking import command_line
     from mlcli.render.output import Notifier
 
     Notifier(state.quiet or bool({"--quiet", "-q"} & set(ctx.args)))(
-        f"rerun of run {run_id}: {command_line([name, *argv])}")
+        f"rerun of run {run_id}: {command_line([name, *argv])}{kept}")
     with cmd.make_context(name, argv, parent=ctx) as sub:
         cmd.invoke(sub)
+
+
+# the option of each command that writes a bundle: a rerun never writes over another run's
+BUNDLE_OPTION = {"train": "out", "cv": "save_best"}
+
+
+def _keep_bundle(cmd: Any, name: str, ctx: typer.Context, params: dict[str, Any], run_id: int) -> str:
+    """Point the rerun's bundle option (``params``, changed in place) at a fresh path when it would write
+    over an existing bundle: the recorded one, or train's default models/DATA-MODEL when that exists. Not
+    when the options after the id give it. Returns what the notice adds, or ''."""
+    option = BUNDLE_OPTION.get(name)
+    if option is None:
+        return ""
+    given = _given_after_id(cmd, name, ctx)
+    if given is None or _from_line(given, option):
+        return ""
+    old = params.get(option) or (_existing_default(params, given) if name == "train" else None)
+    if old is None:
+        return ""
+    params[option] = _fresh(old, run_id)
+    return f" (a new bundle path, so that {old} stays as it is)"
+
+
+def _given_after_id(cmd: Any, name: str, ctx: typer.Context) -> Any:
+    """The options after the id, parsed by the command without running anything (None if they do not parse:
+    the command then reports it)."""
+    click_error = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")  # typer's click
+    try:
+        with cmd.make_context(name, list(ctx.args), parent=ctx, resilient_parsing=True) as sub:
+            return sub
+    except click_error:
+        return None
+
+
+def _from_line(given: Any, param: str) -> bool:
+    source = given.get_parameter_source(param)
+    return source is not None and source.name == "COMMANDLINE"
+
+
+def _existing_default(params: dict[str, Any], given: Any) -> str | None:
+    """train's default bundle path models/DATA-MODEL (the model after the id, else the recorded one) when a
+    bundle is already there."""
+    from pathlib import Path
+
+    from mlcli.errors import MlcliError
+    from mlcli.experiments.train import default_out
+    from mlcli.models.registry import get_spec
+
+    model = given.params["model"] if _from_line(given, "model") else params.get("model", "xgboost")
+    try:
+        spec = get_spec(model)
+    except MlcliError:
+        return None  # train says so
+    paths = [default_out(str(params.get("data", "-")), spec.display_name(t)) for t in ("binary", "regression")]
+    return next((p for p in paths if Path(p).exists()), None)
+
+
+def _fresh(path: str, run_id: int) -> str:
+    """PATH-rerun-of-N, or PATH-rerun-of-N-2, -3, ... : the first that does not exist."""
+    from pathlib import Path
+
+    base = f"{str(path).rstrip('/')}-rerun-of-{run_id}"
+    candidate, n = base, 1
+    while Path(candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
 
 
 def register(app: typer.Typer) -> None:

@@ -34,6 +34,8 @@ def train(
     balance: o.Balance = None,
     ratio: o.Ratio = None,
     class_weight: o.ClassWeight = None,
+    log_target: o.LogTarget = False,
+    leak_check: o.LeakCheck = True,
     sep: o.Sep = None,
     encoding: o.Encoding = None,
     seed: o.Seed = 42,
@@ -80,8 +82,10 @@ def train(
         data=DataOptions(data, target, task, sep, encoding, drop or [], categorical or [], text or [], numeric or []),
         model=ModelConfig(model, {**params, **txt.params_for(model)},
                           PreprocessOptions(scale=scale, poly=poly, pca=pca, **txt.preprocess), seed, threads,
-                          balance=balance, ratio=parse_ratio(ratio), class_weight=parse_class_weight(class_weight)),
+                          balance=balance, ratio=parse_ratio(ratio), class_weight=parse_class_weight(class_weight),
+                          log_target=log_target),
         test_size=test_size, test_path=test, out=out, threshold=parse_threshold(threshold), optimize=optimize,
+        leak_check=leak_check,
     )
     with library_chatter_to_stderr():
         result = run_train(req, notify=notify)

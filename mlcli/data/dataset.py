@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 
 from mlcli.data.read import fingerprint, read_table
-from mlcli.data.roles import choose_target, infer_schema, infer_task
+from mlcli.data.roles import infer_schema
 from mlcli.data.schema import Schema, prepare_frame
+from mlcli.data.target import choose_target, infer_task, profile_columns
 from mlcli.errors import DataError
 
 Notify = Callable[[str], None]  # where a library function sends its notices (the CLI: stderr, silenced by --quiet)
@@ -19,6 +20,14 @@ Notify = Callable[[str], None]  # where a library function sends its notices (th
 
 def quiet(_: str) -> None:
     """A Notify that says nothing."""
+
+
+def warn(notify: Notify, message: str) -> None:
+    """A warning through ``notify``: its ``warn`` when it has one (the CLI's Notifier), else as a notice."""
+    if hasattr(notify, "warn"):
+        notify.warn(message)
+    else:
+        notify(f"warning: {message}")
 
 
 @dataclass
@@ -55,7 +64,8 @@ class Dataset:
 
 def load_dataset(opts: DataOptions, notify: Notify = quiet, stdin: Any = None) -> Dataset:
     df = read_table(opts.path, sep=opts.sep, encoding=opts.encoding, stdin=stdin)
-    target, reason = choose_target(df, opts.target)
+    profiles = profile_columns(df)
+    target, reason = choose_target(df, opts.target, profiles)
     if reason != "given":
         notify(f"target: {reason}")
     df, n_missing = drop_missing_target(df, target)
@@ -63,7 +73,7 @@ def load_dataset(opts: DataOptions, notify: Notify = quiet, stdin: Any = None) -
         notify(f"dropped {n_missing} row(s) with a missing target '{target}'")
     task = infer_task(df[target], opts.task)
     schema = infer_schema(df, target, task, drop=opts.drop, categorical=opts.categorical, text=opts.text,
-                          numeric=opts.numeric)
+                          numeric=opts.numeric, profiles=profiles)
     for info in schema.columns:
         if info.role in ("identifier", "constant"):
             notify(f"dropped column '{info.name}': {info.role} ({info.reason}); keep it with --categorical/--numeric")
@@ -155,3 +165,23 @@ def check_class_sizes(y_idx: np.ndarray, classes: list[Any], need: int, what: st
 def data_summary(ds: Dataset) -> dict[str, Any]:
     """What a bundle records of the data it was trained from."""
     return {"fingerprint": fingerprint(ds.frame), "rows": len(ds.frame)}
+
+
+def row_hashes(X: pd.DataFrame, y: np.ndarray) -> np.ndarray:
+    """A 64-bit hash per row of the feature frame and its encoded target: equal rows, equal hashes, whichever
+    file they were read from (numbers as float64, categories and text by value)."""
+    from pandas.util import hash_array, hash_pandas_object
+
+    features = hash_pandas_object(X, index=False).to_numpy(dtype=np.uint64) if X.shape[1] else \
+        np.zeros(len(X), dtype=np.uint64)
+    target = hash_array(np.asarray(y, dtype=np.float64))
+    with np.errstate(over="ignore"):
+        return features * np.uint64(0x9E3779B97F4A7C15) ^ target
+
+
+def rows_seen(hashes: np.ndarray, known: np.ndarray) -> int:
+    """How many of ``hashes`` are in ``known`` (the sorted hashes of a model's training rows)."""
+    if len(known) == 0 or len(hashes) == 0:
+        return 0
+    pos = np.clip(np.searchsorted(known, hashes), 0, len(known) - 1)
+    return int(np.sum(known[pos] == hashes))

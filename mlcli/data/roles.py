@@ -1,4 +1,4 @@
-"""Choosing the target, inferring the task and the role of every column."""
+"""The role of every column (numeric, categorical, text, datetime, identifier, constant) and the schema."""
 
 from __future__ import annotations
 
@@ -8,60 +8,12 @@ import numpy as np
 import pandas as pd
 
 from mlcli.data.schema import ColumnInfo, Schema
-from mlcli.errors import ConfigError, DataError, did_you_mean, quote_list
-
-TARGET_NAMES = ("target", "label", "labels", "class", "y", "outcome", "response")
-TASKS = ("binary", "multiclass", "regression")
+from mlcli.errors import DataError, did_you_mean
 
 
-def choose_target(df: pd.DataFrame, target: str | None) -> tuple[str, str]:
-    """Return (target column, how it was chosen)."""
-    if target:
-        if target in df.columns:
-            return target, "given"
-        lowered = {c.lower(): c for c in df.columns}
-        if target.lower() in lowered:
-            return lowered[target.lower()], "given"
-        raise DataError(f"target column '{target}' not found{did_you_mean(target, df.columns)}; "
-                        f"columns are: {quote_list(df.columns, 20)}")
-    lowered = {c.lower(): c for c in df.columns}
-    for name in TARGET_NAMES:
-        if name in lowered:
-            return lowered[name], f"named like a label ('{lowered[name]}'); use --target to choose another"
-    return df.columns[-1], f"the last column ('{df.columns[-1]}'); use --target to choose another"
-
-
-def _is_integral(s: pd.Series) -> bool:
+def is_integral(s: pd.Series) -> bool:
     v = s.dropna()
     return pd.api.types.is_integer_dtype(v) or (pd.api.types.is_float_dtype(v) and bool(np.all(np.mod(v, 1) == 0)))
-
-
-def infer_task(y: pd.Series, task: str | None = None) -> str:
-    y = y.dropna()
-    n_classes = y.nunique()
-    if task:
-        task = task.lower()
-        if task in ("classification", "classify"):
-            task = "binary" if n_classes == 2 else "multiclass"
-        if task not in TASKS:
-            raise ConfigError(f"unknown task '{task}'{did_you_mean(task, TASKS)}; valid tasks: {', '.join(TASKS)}")
-        if task == "regression" and not pd.api.types.is_numeric_dtype(y):
-            raise DataError(f"--task regression needs a numeric target, but '{y.name}' holds values like "
-                            f"'{y.iloc[0]}'")
-        if task == "binary" and n_classes > 2:
-            raise DataError(f"--task binary, but target '{y.name}' has {n_classes} classes; use --task multiclass")
-    elif pd.api.types.is_bool_dtype(y) or not pd.api.types.is_numeric_dtype(y):
-        task = "binary" if n_classes <= 2 else "multiclass"
-    elif _is_integral(y) and n_classes <= 10:
-        task = "binary" if n_classes <= 2 else "multiclass"
-    else:
-        task = "regression"
-    if task != "regression" and n_classes < 2:
-        only = y.iloc[0] if len(y) else "nothing"
-        raise DataError(f"target '{y.name}' has only one class ('{only}'); a classifier needs at least two")
-    if task == "regression" and y.nunique() < 2:
-        raise DataError(f"target '{y.name}' is constant; there is nothing to predict")
-    return task
 
 
 _ID_NAMES = ("id", "index", "key", "uuid", "rownames", "row", "passengerid", "customerid", "record")
@@ -94,7 +46,7 @@ def infer_role(s: pd.Series, n_unique: int | None = None) -> tuple[str, str]:
     if pd.api.types.is_bool_dtype(s):
         return "categorical", "true/false"
     if pd.api.types.is_numeric_dtype(s):
-        if _is_integral(nonnull) and n_unique == len(nonnull) == n and n >= 20:
+        if is_integral(nonnull) and n_unique == len(nonnull) == n and n >= 20:
             ordered = np.sort(nonnull.to_numpy())
             consecutive = bool(np.all(np.diff(ordered) == 1))
             if _looks_like_id_name(str(s.name)) or consecutive:
@@ -125,7 +77,9 @@ def _split_names(values: list[str] | None) -> list[str]:
 
 def infer_schema(df: pd.DataFrame, target: str, task: str, *, drop: list[str] | None = None,
                  categorical: list[str] | None = None, text: list[str] | None = None,
-                 numeric: list[str] | None = None) -> Schema:
+                 numeric: list[str] | None = None, profiles: dict[str, tuple[str, str, int]] | None = None
+                 ) -> Schema:
+    """Every column's role: inferred (or taken from ``profiles``, already inferred), or as the user set it."""
     overrides: dict[str, str] = {}
     for role, names in (("dropped", drop), ("categorical", categorical), ("text", text), ("numeric", numeric)):
         for name in _split_names(names):
@@ -140,7 +94,8 @@ def infer_schema(df: pd.DataFrame, target: str, task: str, *, drop: list[str] | 
         if col == target:
             continue
         s = df[col]
-        n_unique = int(s.nunique())
+        known = (profiles or {}).get(col)
+        n_unique = known[2] if known else int(s.nunique())
         if col in overrides:
             role, reason = overrides[col], "set by you"
             if role == "numeric" and not pd.api.types.is_numeric_dtype(s):
@@ -149,7 +104,7 @@ def infer_schema(df: pd.DataFrame, target: str, task: str, *, drop: list[str] | 
                     raise DataError(f"--numeric column '{col}' has non-numeric values like "
                                     f"'{s.dropna()[bad].iloc[0]}'")
         else:
-            role, reason = infer_role(s, n_unique)
+            role, reason = known[:2] if known else infer_role(s, n_unique)
         columns.append(ColumnInfo(col, str(s.dtype), role, reason, n_unique, round(float(s.isna().mean()), 4)))
     schema = Schema(target, task, columns)
     if not schema.used:

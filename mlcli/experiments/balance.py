@@ -59,12 +59,21 @@ class BalanceResult:
     rows: pd.DataFrame | None = None
     note: str | None = None
 
+    @property
+    def warning(self) -> str | None:
+        """What to say whenever resampled rows are written: metrics measured on them mislead."""
+        if self.rows is None or self.after == self.before:
+            return None
+        return ("a model trained and tested on these rows gets optimistic metrics (copies or synthetic neighbours "
+                "of a row land on both sides of a split); to measure honestly, train on the original file with "
+                f"--balance {self.method}, which resamples the training rows only")
+
     def to_dict(self) -> dict[str, Any]:
         return {"command": "balance", "target": self.target, "method": self.method,
                 "before": self.before, "imbalance_ratio_before": round(self.ratio_before, 4),
                 "after": self.after,
                 "imbalance_ratio_after": None if self.ratio_after is None else round(self.ratio_after, 4),
-                "advice": self.advice, "note": self.note}
+                "advice": self.advice, "note": self.note, "warning": self.warning}
 
 
 def _plain(v: Any) -> Any:

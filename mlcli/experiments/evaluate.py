@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from mlcli.data.dataset import encode_target
+from mlcli.data.dataset import encode_target, row_hashes
 from mlcli.data.read import read_table
 from mlcli.data.schema import check_against_schema
 from mlcli.errors import DataError, did_you_mean
+from mlcli.evaluation.baseline import Baseline
 from mlcli.evaluation.report import EvalReport, measure
 from mlcli.evaluation.scoring import check_threshold
+from mlcli.experiments.checks import training_rows
 from mlcli.models.bundle import Bundle, load_bundle
 
 
@@ -21,10 +23,14 @@ class EvaluateResult:
     source: str
     report: EvalReport
     dropped_rows: int
+    baseline: dict[str, Any] | None = None  # the trivial model's metrics on the same rows
+    training_rows: dict[str, Any] | None = None  # how many of these rows the model was trained on
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"command": "evaluate", "bundle": self.bundle, "model": self.model, "data": self.source,
-                "dropped_missing_target": self.dropped_rows, **self.report.to_dict()}
+                "dropped_missing_target": self.dropped_rows, **self.report.to_dict(), "baseline": self.baseline,
+                "training_rows": self.training_rows, "warnings": self.warnings}
 
 
 def resolve_threshold(bundle: Bundle, threshold: float | None) -> float | None:
@@ -50,4 +56,7 @@ def evaluate(bundle_path: str, data_path: str, *, sep: str | None = None, encodi
     X = check_against_schema(df, bundle.schema, data_path if data_path != "-" else "<stdin>")
     y = encode_target(df[target], bundle.task, bundle.classes)
     report = measure(bundle.pipeline, X, y, bundle.task, bundle.classes, thr)
-    return EvaluateResult(str(bundle.path), bundle.meta.get("model", "?"), data_path, report, missing)
+    seen, warnings = training_rows(row_hashes(X, y), bundle.train_rows())
+    baseline = Baseline.from_dict(bundle.task, bundle.meta.get("baseline"))
+    return EvaluateResult(str(bundle.path), bundle.meta.get("model", "?"), data_path, report, missing,
+                          baseline.metrics(y) if baseline is not None else None, seen, warnings)

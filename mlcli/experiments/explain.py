@@ -12,11 +12,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlcli.data.dataset import Notify, encode_target, quiet
+from mlcli.data.dataset import Notify, encode_target, quiet, row_hashes
 from mlcli.data.read import read_table
 from mlcli.data.schema import Schema, check_against_schema
 from mlcli.errors import ConfigError, DataError, did_you_mean
 from mlcli.evaluation.scoring import decode, predict_indices
+from mlcli.experiments.checks import training_rows
 from mlcli.explain.leaks import leak_warnings
 from mlcli.explain.native import IMPORTANCE_TYPES, has_native, native
 from mlcli.explain.permutation import permutation
@@ -133,9 +134,13 @@ def explain(req: ExplainRequest, notify: Notify = quiet, stdin: Any = None) -> E
                         f"{data.label if data else 'DATA'}; give a data file that has it")
     results, shap_vals, shap_frame = _run_methods(req, method, bundle, data, model_name, notify)
     labelled = data.X[data.labelled].reset_index(drop=True) if data is not None and data.y is not None else None
-    warnings = leak_warnings(results, bundle.schema, labelled, data.y if data is not None else None, req.seed)
+    seen, warnings = (training_rows(row_hashes(labelled, data.y), bundle.train_rows(), "importances measured on "
+                                    "them show what the model memorised, not how it generalises")
+                      if labelled is not None else (None, []))
+    warnings += leak_warnings(results, bundle.schema, labelled, data.y if data is not None else None, req.seed)
     return ExplainResult(str(bundle.path), model_name, bundle.task, target, data.label if data else None,
-                         len(data.frame) if data is not None else 0, method, results, warnings, shap_vals, shap_frame)
+                         len(data.frame) if data is not None else 0, method, results, warnings, shap_vals, shap_frame,
+                         seen)
 
 
 def _check_request(req: ExplainRequest) -> str | None:

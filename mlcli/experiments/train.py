@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -25,13 +25,17 @@ from mlcli.data.dataset import (
     encode_target,
     load_dataset,
     quiet,
+    row_hashes,
+    warn,
 )
 from mlcli.data.read import read_table
 from mlcli.data.schema import Schema, check_against_schema
 from mlcli.errors import ConfigError, DataError, first_line
 from mlcli.evaluation import metrics as M
+from mlcli.evaluation.baseline import OVERFIT_RULE, Baseline, overfitting
 from mlcli.evaluation.report import EvalReport, measure
 from mlcli.evaluation.scoring import check_threshold
+from mlcli.experiments.checks import Findings, duplicates_across, leak_screen, target_advice
 from mlcli.explain.native import native_importances
 from mlcli.models.build import ModelConfig, build_pipeline
 from mlcli.models.bundle import save_bundle
@@ -48,6 +52,7 @@ class TrainRequest:
     out: str | None = None
     threshold: float | str | None = None  # a probability, or 'auto' (chosen on out-of-fold predictions)
     optimize: str = "f1"  # what --threshold auto optimises: f1 | youden | precision=P | recall=R
+    leak_check: bool = True  # screen every column for a leak of the target before fitting
 
 
 @dataclass
@@ -67,17 +72,19 @@ class TrainResult:
     source: str
     balance: str | None = None
     threshold_tuning: dict[str, Any] | None = None
+    baseline: dict[str, Any] = field(default_factory=dict)  # the trivial model's metrics on the held-out rows
+    findings: Findings = field(default_factory=Findings)
 
     @property
     def gap(self) -> dict[str, Any]:
+        """The train-vs-test gap of the main metric; 'overfitting' by the rule in evaluation.baseline."""
         key = M.MAIN_METRIC[self.schema.task]
         tr, te = self.train.metrics.get(key), self.test.metrics.get(key)
         if tr is None or te is None:
             return {"metric": key, "train": tr, "test": te, "gap": None}
         gap = (te - tr) if key in M.LOWER_IS_BETTER else (tr - te)
-        rel = gap / abs(tr) if tr else 0.0
-        return {"metric": key, "train": tr, "test": te, "gap": round(gap, 6),
-                "overfitting": bool(rel > 0.1)}
+        return {"metric": key, "train": tr, "test": te, "gap": round(gap, 6), "baseline": self.baseline.get(key),
+                "overfitting": bool(overfitting(key, tr, te, self.baseline.get(key))), "rule": OVERFIT_RULE}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,7 +95,9 @@ class TrainResult:
             "params": self.params, "metrics": self.test.metrics, "train_metrics": self.train.metrics,
             "gap": self.gap, "test": self.test.to_dict(), "importances": self.importances,
             "timings": self.timings, "bundle": self.bundle, "balance": self.balance,
-            "threshold_tuning": self.threshold_tuning,
+            "threshold_tuning": self.threshold_tuning, "target_reason": self.target_reason,
+            "baseline": self.baseline, "warnings": self.findings.warnings, "leaks": self.findings.leaks,
+            "duplicates": self.findings.duplicates,
         }
 
 
@@ -114,20 +123,22 @@ def train(req: TrainRequest, notify: Notify = quiet, stdin: Any = None) -> Train
     y, classes = encode_classes(ds)
     if req.threshold is not None and ds.task != "binary":
         raise ConfigError("--threshold applies to binary classification only")
+    name = spec.display_name(ds.task)
     t_load = time.perf_counter() - t0
     rows = _holdout(req, ds, y, classes)
     if isinstance(req.model.class_weight, dict):  # labels -> class indices, as the model sees them
         from mlcli.models.steps import class_weight_value
 
-        req.model.class_weight = class_weight_value(spec.class_weight, req.model.class_weight, spec.name, classes)
+        req.model.class_weight = class_weight_value(spec.class_weight, req.model.class_weight, name, classes)
     pipeline = build_pipeline(ds.schema, req.model)
+    findings, train_hashes = _before_fit(req, ds, rows, notify)
     summary = data_summary(ds)
     ds.frame = ds.X = None  # the split frames hold every row needed from here: let a large file's memory go
     release_memory()
     t1 = time.perf_counter()
-    tuning = _tune_threshold(req, pipeline, rows, spec.name, notify) if auto_threshold else None
-    notify(f"fitting {spec.name} on {len(rows.X_train)} rows, {len(ds.schema.used)} columns ({ds.task})")
-    _fit(pipeline, rows.X_train, rows.y_train, spec.name)
+    tuning = _tune_threshold(req, pipeline, rows, name, notify) if auto_threshold else None
+    notify(f"fitting {name} on {len(rows.X_train)} rows, {len(ds.schema.used)} columns ({ds.task})")
+    _fit(pipeline, rows.X_train, rows.y_train, name)
     t_fit = time.perf_counter() - t1
     t2 = time.perf_counter()
     if tuning:
@@ -139,16 +150,33 @@ def train(req: TrainRequest, notify: Notify = quiet, stdin: Any = None) -> Train
     train_report = measure(pipeline, rows.X_train, rows.y_train, ds.task, classes, threshold)
     if tuning:
         _compare_with_default(tuning, pipeline, rows, ds.task, classes, test_report)
+    baseline = Baseline.fit(ds.task, rows.y_train, len(classes))
     importances = native_importances(pipeline)
-    out = req.out or default_out(req.data.path, spec.name)
     meta = bundle_meta(ds, req.model, classes, threshold, test_report.metrics, train_report.metrics,
-                       importances, len(rows.X_train), len(rows.X_test), summary)
-    path = save_bundle(out, pipeline, meta)
+                       importances, len(rows.X_train), len(rows.X_test), summary, baseline, findings.warnings)
+    path = save_bundle(req.out or default_out(req.data.path, name), pipeline, meta, train_rows=train_hashes)
     timings = {"load": round(t_load, 3), "fit": round(t_fit, 3), "predict": round(t_eval, 3),
                "total": round(time.perf_counter() - t0, 3)}
-    return TrainResult(spec.name, ds.schema, len(rows.X_train), len(rows.X_test), test_report, train_report,
+    return TrainResult(name, ds.schema, len(rows.X_train), len(rows.X_test), test_report, train_report,
                        importances, timings, str(path), ds.target_reason, ds.dropped_rows, req.model.params,
-                       ds.source, balance=_balance_label(req.model), threshold_tuning=tuning)
+                       ds.source, balance=_balance_label(req.model), threshold_tuning=tuning,
+                       baseline=baseline.metrics(rows.y_test), findings=findings)
+
+
+def _before_fit(req: TrainRequest, ds: Dataset, rows: Holdout, notify: Notify) -> tuple[Findings, np.ndarray]:
+    """What to tell before fitting (leaks, duplicates across the split, a skewed target) and the hashes of
+    the training rows the bundle keeps."""
+    findings = target_advice(ds.y, ds.task, req.model.log_target)
+    for line in findings.warnings:
+        notify(line)
+    if req.leak_check:
+        findings.add(leak_screen(ds.schema, rows.X_train, rows.y_train, req.model.seed, notify))
+    train_hashes = row_hashes(rows.X_train, rows.y_train)
+    duplicates = duplicates_across(train_hashes, row_hashes(rows.X_test, rows.y_test))
+    for line in duplicates.warnings:
+        warn(notify, line)
+    findings.add(duplicates)
+    return findings, train_hashes
 
 
 def _check_request(req: TrainRequest) -> tuple[Any, bool]:
@@ -229,7 +257,8 @@ def _balance_label(config: ModelConfig) -> str | None:
 
 def bundle_meta(ds: Dataset, config: ModelConfig, classes: list[Any], threshold: float | None,
                 metrics: dict[str, Any], train_metrics: dict[str, Any], importances: list[dict[str, Any]],
-                train_rows: int, test_rows: int, summary: dict[str, Any] | None = None) -> dict[str, Any]:
+                train_rows: int, test_rows: int, summary: dict[str, Any] | None = None,
+                baseline: Baseline | None = None, warnings: list[str] | None = None) -> dict[str, Any]:
     """The mlcli.json of a bundle (shared by train and cv --save-best)."""
     spec = get_spec(config.model)
     summary = summary or data_summary(ds)
@@ -237,7 +266,8 @@ def bundle_meta(ds: Dataset, config: ModelConfig, classes: list[Any], threshold:
         "mlcli_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "libraries": library_versions(["sklearn", "numpy", "pandas", "joblib", spec.package]),
-        "model": spec.name, "task": ds.task, "target": ds.schema.target, "classes": classes,
+        "model": spec.display_name(ds.task), "task": ds.task, "target": ds.schema.target,
+        "target_reason": ds.target_reason, "classes": classes,
         "threshold": threshold, "schema": ds.schema.to_dict(), "params": config.params,
         "preprocess": vars(config.preprocess), "seed": config.seed,
         "data": {"source": ds.source, **summary, "train_rows": train_rows, "test_rows": test_rows},
@@ -246,6 +276,9 @@ def bundle_meta(ds: Dataset, config: ModelConfig, classes: list[Any], threshold:
         "balance": _balance_label(config), "ratio": config.ratio,
         "class_weight": config.class_weight if not isinstance(config.class_weight, dict)
         else {str(k): v for k, v in config.class_weight.items()},
+        "log_target": config.log_target,
+        "baseline": baseline.to_dict() if baseline is not None else None,
+        "warnings": warnings or [],
     }
 
 

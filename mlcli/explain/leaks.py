@@ -1,6 +1,12 @@
-"""The leak check: a column that alone nearly determines the target."""
+"""The leak check: a column (or, for a numeric target, a sum or difference of two columns) that alone nearly
+determines the target. One implementation: ``train`` and ``cv`` screen every column before fitting
+(:func:`screen`), ``explain`` checks the column that dominates the importances (:func:`leak_warnings`)."""
 
 from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,6 +18,40 @@ from mlcli.explain.results import MethodResult
 LEAK_SHARE = 0.5  # a column carrying at least this share of the importance ...
 LEAK_SCORE = {"roc_auc": 0.97, "f1_macro": 0.97, "r2": 0.95}  # ... and scoring this well on its own
 DOMINANT_SHARE = 0.8  # without labelled data: a column carrying this share gets a hint
+SCREEN_ROWS = 5000  # the screen before fitting looks at a random sample of at most this many training rows
+PAIR_R2 = 0.99  # a numeric target reproduced this well by a + b or a - b (no fitting) is a leak
+MAX_PAIR_COLUMNS = 100  # pairs are checked among at most this many numeric columns
+
+
+@dataclass
+class Leak:
+    """Columns that (nearly) determine the target: alone, or as a sum or a difference of two."""
+
+    columns: list[str]
+    metric: str  # roc_auc | f1_macro | r2
+    score: float
+    how: str  # alone | sum | difference
+
+    @property
+    def drop(self) -> str:
+        return "--drop " + ",".join(self.columns)
+
+    def message(self, target: str) -> str:
+        shown = "R²" if self.metric == "r2" else {"roc_auc": "ROC AUC", "f1_macro": "macro F1"}.get(self.metric,
+                                                                                                   self.metric)
+        if self.how == "alone":
+            what = (f"column '{self.columns[0]}' alone predicts '{target}' almost perfectly ({shown} "
+                    f"{self.score:.3f} on its own, cross-validated)")
+        else:
+            a, b = self.columns
+            op = "+" if self.how == "sum" else "-"
+            what = f"'{target}' is (nearly) '{a}' {op} '{b}' (R² {self.score:.4f})"
+        return (f"possible leak: {what}; if it is computed from the target or recorded after the outcome, "
+                f"leave it out: {self.drop}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"columns": self.columns, "metric": self.metric, "score": round(self.score, 6), "how": self.how,
+                "drop": self.drop}
 
 
 def single_column_score(schema: Schema, X: pd.DataFrame, y: np.ndarray, column: str, seed: int = 42
@@ -76,3 +116,41 @@ def leak_warnings(results: dict[str, MethodResult], schema: Schema, X: pd.DataFr
                        f"and alone predicts '{schema.target}' ({shown} {score:.3f} on its own); check it is not "
                        "a copy of the target or recorded after the outcome")
     return out
+
+
+def screen(schema: Schema, X: pd.DataFrame, y: np.ndarray, seed: int = 42, rows: int = SCREEN_ROWS) -> list[Leak]:
+    """Every used column scored alone against the target with a small cross-validated tree (on a sample of
+    at most ``rows`` rows); for a numeric target also every sum and difference of two numeric columns."""
+    if len(X) > rows:
+        keep = np.sort(np.random.default_rng(seed).choice(len(X), size=rows, replace=False))
+        X, y = X.iloc[keep], np.asarray(y)[keep]
+    X = X.reset_index(drop=True)
+    leaks = []
+    for info in schema.used:
+        got = single_column_score(schema, X, y, info.name, seed)
+        if got is not None and got[1] >= LEAK_SCORE.get(got[0], 1.1):
+            leaks.append(Leak([info.name], got[0], got[1], "alone"))
+    if schema.task == "regression":
+        pairs = _pair_leaks(X, np.asarray(y, dtype=float), schema.by_role("numeric")[:MAX_PAIR_COLUMNS])
+        in_pairs = {c for leak in pairs for c in leak.columns}  # 'cnt = casual + registered' says it all
+        leaks = [leak for leak in leaks if leak.columns[0] not in in_pairs] + pairs
+    return leaks
+
+
+def _pair_leaks(X: pd.DataFrame, y: np.ndarray, columns: list[str]) -> list[Leak]:
+    """Pairs whose sum or difference reproduces the target as it is (R² without fitting anything)."""
+    values = {c: X[c].to_numpy(dtype=float, na_value=np.nan) for c in columns}
+    found = []
+    for a, b in itertools.combinations(columns, 2):
+        va, vb = values[a], values[b]
+        for how, first, second, combined in (("sum", a, b, va + vb), ("difference", a, b, va - vb),
+                                             ("difference", b, a, vb - va)):
+            ok = np.isfinite(combined)
+            if ok.sum() < max(30, 0.9 * len(y)):
+                continue
+            spread = float(np.sum((y[ok] - y[ok].mean()) ** 2))
+            r2 = 1.0 - float(np.sum((y[ok] - combined[ok]) ** 2)) / spread if spread > 0 else -np.inf
+            if r2 >= PAIR_R2:
+                found.append(Leak([first, second], "r2", r2, how))
+                break
+    return found

@@ -17,7 +17,7 @@ from mlcli.errors import ConfigError
 from mlcli.explain.results import Importance, MethodResult, column_aggregator, column_order, round_or_none, set_shares
 from mlcli.features.provenance import feature_labels, model_input, sources_of, standardised_features
 from mlcli.models.registry import explainer_of
-from mlcli.models.steps import final_model, unwrap
+from mlcli.models.steps import final_model, target_transform, unwrap
 
 IMPORTANCE_TYPES = ("gain", "split", "cover", "total_gain")
 
@@ -30,13 +30,13 @@ def _native_values(pipeline: Any, importance_type: str | None, X: pd.DataFrame |
     on standardised features.
     """
     model = final_model(pipeline)
-    route = explainer_of(model)
+    est = unwrap(model)  # the library's own estimator, inside calibration or a target transform
+    route = explainer_of(est)
     if importance_type is not None and route not in ("xgboost", "lightgbm"):
         raise ConfigError(f"--importance-type applies to xgboost and lightgbm models only, not "
-                          f"'{type(model).__name__}'")
+                          f"'{type(est).__name__}'")
     if route in ("xgboost", "lightgbm", "catboost"):
-        return _booster_values(model, route, importance_type or "gain")
-    est = unwrap(model)
+        return _booster_values(est, route, importance_type or "gain")
     if hasattr(est, "feature_importances_"):
         try:
             values = np.asarray(est.feature_importances_, dtype=float)
@@ -48,7 +48,7 @@ def _native_values(pipeline: Any, importance_type: str | None, X: pd.DataFrame |
         coef = getattr(est, "coef_", None)
     except (AttributeError, ValueError):  # SVC.coef_ exists only for the linear kernel
         coef = None
-    return None if coef is None else _coefficients(pipeline, est, coef, X)
+    return None if coef is None else _coefficients(pipeline, model, est, coef, X)
 
 
 def _booster_values(model: Any, route: str, itype: str) -> tuple[np.ndarray, str, str]:
@@ -70,9 +70,13 @@ def _booster_values(model: Any, route: str, itype: str) -> tuple[np.ndarray, str
             "share of total prediction-value change (CatBoost)")
 
 
-def _coefficients(pipeline: Any, est: Any, coef: Any, X: pd.DataFrame | None) -> tuple[np.ndarray, str, str]:
-    """A linear model's coefficients per standard deviation of each numeric feature, and what they measure."""
+def _coefficients(pipeline: Any, model: Any, est: Any, coef: Any, X: pd.DataFrame | None
+                  ) -> tuple[np.ndarray, str, str]:
+    """A linear model's coefficients per standard deviation of each numeric feature (in target units when the
+    target was standardised for fitting), and what they measure."""
     coef = np.atleast_2d(np.asarray(coef.toarray() if hasattr(coef, "toarray") else coef, dtype=float))
+    target_factor, target_unit = target_transform(model)
+    coef = coef * target_factor
     scale = np.ones(coef.shape[1])
     standardised, numeric = standardised_features(pipeline)
     rescale = numeric & ~standardised
@@ -87,7 +91,7 @@ def _coefficients(pipeline: Any, est: Any, coef: Any, X: pd.DataFrame | None) ->
             scale[j] = sd if sd > 0 else 1.0
     is_logistic = type(est).__name__ == "LogisticRegression"
     unit = "log-odds" if is_logistic else ("decision value" if type(est).__module__.startswith("sklearn.svm")
-                                           else "target units")
+                                           else target_unit or "target units")
     if len(rescale) == coef.shape[1] and X is None and rescale.any():
         measure = (f"largest |coefficient| among the column's terms ({unit}; the numeric columns were not "
                    "standardised: give DATA to compare them per standard deviation)")

@@ -71,6 +71,7 @@ class ExplainResult:
     warnings: list[str] = field(default_factory=list)
     shap: ShapValues | None = None  # kept for --plot (beeswarm), not serialised
     shap_frame: pd.DataFrame | None = None
+    training_rows: dict[str, Any] | None = None  # how many of the labelled rows the model was trained on
 
     @property
     def primary(self) -> MethodResult:
@@ -83,7 +84,8 @@ class ExplainResult:
         return {"command": "explain", "bundle": self.bundle, "model": self.model, "task": self.task,
                 "target": self.target, "data": self.data, "rows": self.rows, "method": self.method,
                 "features": [f.to_dict() for f in self.primary.features],
-                "methods": {k: v.to_dict() for k, v in self.results.items()}, "warnings": self.warnings}
+                "methods": {k: v.to_dict() for k, v in self.results.items()}, "warnings": self.warnings,
+                "training_rows": self.training_rows}
 
 
 @dataclass

@@ -27,6 +27,7 @@ from mlcli.features.provenance import has_pca, model_input, preprocessor_of, sou
 from mlcli.models.registry import explainer_of
 from mlcli.models.steps import final_model
 
+MISSING = "(missing)"  # the group of missing values in a categorical column's direction
 DEEP_TREE = 30  # shap's path-dependent TreeSHAP loses precision on deeper trees: use a background sample
 
 
@@ -93,23 +94,36 @@ def _agnostic_only(pipeline: Any) -> bool:
 
 def _direction(values: np.ndarray, raw: pd.Series | None, role: str | None) -> str | None:
     """How a column pushes the output: '+'/'-' (higher values raise/lower it), 'mixed', or for categorical
-    columns the value that raises it most ('highest for female')."""
-    if raw is None or len(values) < 3:
+    columns the value that raises it most ('highest for female'; missing values are the group '(missing)').
+    None when it cannot tell: too few rows, a column whose contributions never vary, or another role."""
+    if raw is None or len(values) < 3 or np.std(values) == 0:
         return None
     if role == "numeric":
-        x = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-        ok = np.isfinite(x)
-        if ok.sum() < 3 or np.std(x[ok]) == 0 or np.std(values[ok]) == 0:
-            return None
-        r = float(np.corrcoef(x[ok], values[ok])[0, 1])
-        return "+" if r > 0.2 else ("-" if r < -0.2 else "mixed")
+        return _numeric_direction(values, raw)
     if role == "categorical":
-        s = pd.Series(values).groupby(raw.fillna("(missing)").astype(str).to_numpy()).agg(["mean", "size"])
-        s = s[s["size"] >= max(2, 0.01 * len(values))]
-        if s.empty:
-            return None
-        return f"highest for {s['mean'].idxmax()}"
+        return _categorical_direction(values, raw)
     return None
+
+
+def _numeric_direction(values: np.ndarray, raw: pd.Series) -> str | None:
+    x = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    ok = np.isfinite(x)
+    if ok.sum() < 3 or np.std(x[ok]) == 0 or np.std(values[ok]) == 0:
+        return None
+    r = float(np.corrcoef(x[ok], values[ok])[0, 1])
+    return "+" if r > 0.2 else ("-" if r < -0.2 else "mixed")
+
+
+def _categorical_direction(values: np.ndarray, raw: pd.Series) -> str | None:
+    """The group with the highest mean contribution, among groups of at least 2 rows (and 1 %), when there are
+    two or more. The values become plain strings first: a pandas Categorical cannot take a new '(missing)'
+    level in place."""
+    labels = raw.astype(object).where(raw.notna(), MISSING).astype(str).to_numpy()
+    s = pd.Series(values).groupby(labels).agg(["mean", "size"])
+    s = s[s["size"] >= max(2, 0.01 * len(values))]
+    if len(s) < 2:
+        return None
+    return f"highest for {s['mean'].idxmax()}"
 
 
 def shap_summary(sv: ShapValues, X: pd.DataFrame, schema: Schema) -> MethodResult:

@@ -34,6 +34,7 @@ class ModelConfig:
     balance_params: dict[str, Any] = field(default_factory=dict)
     ratio: Any = None  # the resampler's sampling_strategy
     class_weight: Any = None  # 'balanced' or {class index: weight}
+    log_target: bool = False  # regression: fit on log(1 + y), predict in the user's units
 
 
 def build_pipeline(schema: Schema, config: ModelConfig):
@@ -74,6 +75,7 @@ def build_pipeline(schema: Schema, config: ModelConfig):
         from mlcli.models.steps import ClassWeighted
 
         estimator = ClassWeighted(estimator, class_weight)
+    estimator = _target_transforms(estimator, spec, schema, config)
     if balance != "none" and spec.text_only:
         raise ConfigError(f"--balance {balance} resamples feature rows, but model '{spec.name}' reads raw text; "
                           "use --class-weight balanced instead")
@@ -86,6 +88,27 @@ def build_pipeline(schema: Schema, config: ModelConfig):
     pre = build_preprocessor(schema, config.preprocess, scale=scale,
                              native_categorical=spec.native_categorical, dense=spec.dense)
     return Pipeline([("preprocess", pre), ("model", estimator)])
+
+
+def _target_transforms(estimator: Any, spec: Any, schema: Schema, config: ModelConfig) -> Any:
+    """Regression: the standardised target for models that need it (SVR, MLP, k-NN, SGD), log(1 + y) with
+    --log-target; TransformedTargetRegressor fits them on training rows only and predicts in the user's units."""
+    if config.log_target and schema.task != "regression":
+        raise ConfigError(f"--log-target is for regression; the target '{schema.target}' is a {schema.task} target")
+    if schema.task != "regression":
+        return estimator
+    from sklearn.compose import TransformedTargetRegressor
+
+    if spec.scale_target:
+        from sklearn.preprocessing import StandardScaler
+
+        estimator = TransformedTargetRegressor(regressor=estimator, transformer=StandardScaler())
+    if config.log_target:
+        import numpy as np
+
+        estimator = TransformedTargetRegressor(regressor=estimator, func=np.log1p, inverse_func=np.expm1,
+                                               check_inverse=False)
+    return estimator
 
 
 def split_params(spec, task: str, balance: str, params: dict[str, Any], balance_params: dict[str, Any]

@@ -20,6 +20,7 @@ from mlcli.errors import BundleError, ConfigError
 
 META_FILE = "mlcli.json"
 MODEL_FILE = "model.joblib"
+ROWS_FILE = "train_rows.npy"  # sorted 64-bit hashes of the training rows (feature values and target)
 FORMAT_VERSION = 1
 
 
@@ -45,6 +46,22 @@ class Bundle:
     def threshold(self) -> float | None:
         return self.meta.get("threshold")
 
+    def train_rows(self) -> Any:
+        """The sorted hashes of the rows the model was trained on, or None (a bundle from before they were
+        kept). Plain uint64 numbers: np.load with allow_pickle=False builds nothing else."""
+        import numpy as np
+
+        path = self.path / ROWS_FILE
+        if not path.is_file():
+            return None
+        try:
+            rows = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise BundleError(f"{path} could not be read: {exc}") from exc
+        if rows.dtype != np.uint64 or rows.ndim != 1:
+            raise BundleError(f"{path} is not a list of row hashes")
+        return rows
+
 
 def is_bundle(path: Path) -> bool:
     return (path / META_FILE).is_file() and (path / MODEL_FILE).is_file()
@@ -57,7 +74,9 @@ def _artifact_steps(pipeline: Any):
             yield name, step
 
 
-def save_bundle(path: str | Path, pipeline: Any, meta: dict[str, Any]) -> Path:
+def save_bundle(path: str | Path, pipeline: Any, meta: dict[str, Any], train_rows: Any = None) -> Path:
+    """Write the bundle atomically; ``train_rows``: the hashes of the training rows (data.dataset.row_hashes),
+    kept so evaluate and explain can tell when they are given rows the model was trained on."""
     import joblib
 
     target = Path(path)
@@ -76,6 +95,10 @@ def save_bundle(path: str | Path, pipeline: Any, meta: dict[str, Any]) -> Path:
         for name, step in _artifact_steps(pipeline):
             step.save_artifacts(tmp / name)
         joblib.dump(pipeline, tmp / MODEL_FILE, compress=3)
+        if train_rows is not None:
+            import numpy as np
+
+            np.save(tmp / ROWS_FILE, np.unique(np.asarray(train_rows, dtype=np.uint64)), allow_pickle=False)
         meta = {"format_version": FORMAT_VERSION, **meta}
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2, default=_json_default) + "\n")
         if target.exists():

@@ -15,7 +15,7 @@ MODEL_ENTRIES: tuple[ModelSpec, ...] = (
     ModelSpec(
         "logreg", "Logistic regression (classification) / ordinary least squares (regression)",
         classifier=_SK + "linear_model:LogisticRegression", regressor=_SK + "linear_model:LinearRegression",
-        clf_defaults={"max_iter": 2000}, fast=True, aliases=("linear", "lr", "logistic")),
+        clf_defaults={"max_iter": 2000}, fast=True, aliases=("linear", "lr", "logistic"), regression_name="linear"),
     ModelSpec(
         "ridge", "L2-penalised logistic / ridge regression",
         classifier=_SK + "linear_model:LogisticRegression", regressor=_SK + "linear_model:Ridge",
@@ -32,18 +32,19 @@ MODEL_ENTRIES: tuple[ModelSpec, ...] = (
     ModelSpec(
         "knn", "k-nearest neighbours",
         classifier=_SK + "neighbors:KNeighborsClassifier", regressor=_SK + "neighbors:KNeighborsRegressor",
-        seed_param=None, threads_param="n_jobs", class_weight=None, fast=True),
+        seed_param=None, threads_param="n_jobs", class_weight=None, fast=True, scale_target=True),
     ModelSpec(
         "svm", "Support vector machine, RBF kernel (kernel=linear|poly|rbf via --param)",
         classifier=_SK + "svm:SVC", regressor=_SK + "svm:SVR", defaults={"kernel": "rbf"},
-        reg_defaults={}, calibrate=True, aliases=("svc", "svr", "svm-rbf")),
+        reg_defaults={}, calibrate=True, aliases=("svc", "svr", "svm-rbf"), scale_target=True),
     ModelSpec(
         "svm-linear", "Support vector machine, linear kernel",
-        classifier=_SK + "svm:SVC", regressor=_SK + "svm:SVR", defaults={"kernel": "linear"}, calibrate=True),
+        classifier=_SK + "svm:SVC", regressor=_SK + "svm:SVR", defaults={"kernel": "linear"}, calibrate=True,
+        scale_target=True),
     ModelSpec(
         "svm-poly", "Support vector machine, polynomial kernel",
         classifier=_SK + "svm:SVC", regressor=_SK + "svm:SVR", defaults={"kernel": "poly", "degree": 3},
-        calibrate=True),
+        calibrate=True, scale_target=True),
     ModelSpec(
         "nb-gaussian", "Gaussian naive Bayes", classifier=_SK + "naive_bayes:GaussianNB",
         seed_param=None, dense=True, class_weight=None, fast=True, aliases=("nb", "naive-bayes", "gaussian-nb")),
@@ -74,7 +75,8 @@ MODEL_ENTRIES: tuple[ModelSpec, ...] = (
     ModelSpec(
         "sgd", "Linear model fitted by stochastic gradient descent (logistic loss / squared loss)",
         classifier=_SK + "linear_model:SGDClassifier", regressor=_SK + "linear_model:SGDRegressor",
-        clf_defaults={"loss": "log_loss"}, threads_param="n_jobs", aliases=("sgd-classifier", "sgd-regressor")),
+        clf_defaults={"loss": "log_loss"}, threads_param="n_jobs", aliases=("sgd-classifier", "sgd-regressor"),
+        scale_target=True),
     ModelSpec(
         "perceptron", "Perceptron (Rosenblatt): a linear classifier, probabilities by calibration",
         classifier=_SK + "linear_model:Perceptron", threads_param="n_jobs", calibrate=True),
@@ -82,7 +84,7 @@ MODEL_ENTRIES: tuple[ModelSpec, ...] = (
         "mlp", "Multi-layer perceptron",
         classifier=_SK + "neural_network:MLPClassifier", regressor=_SK + "neural_network:MLPRegressor",
         defaults={"max_iter": 500, "early_stopping": True}, class_weight="sample_weight",
-        aliases=("neural-net", "nn")),
+        aliases=("neural-net", "nn"), scale_target=True),
     ModelSpec(
         "xgboost", "XGBoost gradient-boosted trees",
         classifier="xgboost:XGBClassifier", regressor="xgboost:XGBRegressor", package="xgboost", install="xgboost-cpu",
@@ -109,6 +111,12 @@ MODEL_ENTRIES: tuple[ModelSpec, ...] = (
         package="transformers", install="transformers", extra="text", threads_param="n_threads", scale=False,
         text_only=True,
         aliases=("bert", "minilm", "fine-tune", "finetune")),
+
+    ModelSpec(
+        "baseline", "The trivial model: the training class shares (classification) or mean (regression)",
+        classifier=_SK + "dummy:DummyClassifier", regressor=_SK + "dummy:DummyRegressor",
+        clf_defaults={"strategy": "prior"}, reg_defaults={"strategy": "mean"}, scale=False, class_weight=None,
+        aliases=("dummy", "prior", "mean"), baseline=True),
 
     # ensembles made for imbalanced classes (imbalanced-learn): each member sees a balanced sample
     ModelSpec(

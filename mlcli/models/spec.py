@@ -35,6 +35,9 @@ class ModelSpec:
     fast: bool = False  # member of the 'fast' set
     aliases: tuple[str, ...] = ()
     text_only: bool = False  # reads the text columns itself (passthrough preprocessing; mlcli.text)
+    scale_target: bool = False  # regression: fit on the standardised target, predict in the user's units
+    regression_name: str | None = None  # the name reports use for its regressor (logreg's is 'linear')
+    baseline: bool = False  # the trivial model every comparison includes (cv adds it to every leaderboard)
     # the SHAP route: the library's own TreeSHAP (xgboost | lightgbm | catboost), shap.TreeExplainer (tree),
     # or shap's model-agnostic KernelExplainer over the raw columns (kernel: any model, slower)
     explainer: str = "kernel"
@@ -42,6 +45,9 @@ class ModelSpec:
     @property
     def tasks(self) -> tuple[str, ...]:
         return (CLASSIFICATION if self.classifier else ()) + (REGRESSION if self.regressor else ())
+
+    def display_name(self, task: str) -> str:
+        return self.regression_name if task == "regression" and self.regression_name else self.name
 
     def path_for(self, task: str) -> str | None:
         return self.regressor if task == "regression" else self.classifier

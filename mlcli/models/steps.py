@@ -89,10 +89,35 @@ def final_model(pipeline: Any) -> Any:
 
 
 def unwrap(model: Any) -> Any:
-    """The fitted estimator inside a CalibratedClassifierCV (the SVM classifiers), else the model itself."""
-    if type(model).__name__ == "CalibratedClassifierCV" and getattr(model, "calibrated_classifiers_", None):
-        return model.calibrated_classifiers_[0].estimator
-    return model
+    """The library estimator inside mlcli's model wrappers: a CalibratedClassifierCV (SVMs, the perceptron)
+    and TransformedTargetRegressor (target scaling, --log-target); the fitted one once fitted."""
+    while True:
+        name = type(model).__name__
+        if name == "CalibratedClassifierCV":
+            fitted = getattr(model, "calibrated_classifiers_", None)
+            model = fitted[0].estimator if fitted else model.estimator
+        elif name == "TransformedTargetRegressor":
+            fitted = getattr(model, "regressor_", None)
+            model = fitted if fitted is not None else model.regressor
+        else:
+            return model
+
+
+def target_transform(model: Any) -> tuple[float, str | None]:
+    """How a fitted regressor's target was transformed before fitting: (the standard scaler's scale to multiply
+    coefficients by, to bring them back to target units; 'log(1 + target)' when --log-target was used)."""
+    import numpy as np
+
+    factor, unit = 1.0, None
+    while type(model).__name__ == "TransformedTargetRegressor":
+        scaler = getattr(model, "transformer_", None)
+        if getattr(model, "func", None) is np.log1p:
+            unit = "log(1 + target)"
+        elif scaler is not None and hasattr(scaler, "scale_"):
+            factor *= float(np.ravel(scaler.scale_)[0])
+        fitted = getattr(model, "regressor_", None)
+        model = fitted if fitted is not None else model.regressor
+    return factor, unit
 
 
 def class_weight_value(spec_kind: str | None, class_weight: str | dict, model: str, classes: list[Any]) -> Any:

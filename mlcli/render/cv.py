@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from mlcli.render.tables import METRIC_LABELS, bar, fmt_num
+from mlcli.render.tables import METRIC_LABELS, bar, fmt_num, render_warnings
 
 STATUS_TEXT = {"timeout": "timed out", "failed": "failed", "interrupted": "partial"}
 METRIC_WIDTH = 19  # "0.8612 ± 0.0213" plus padding and a margin
@@ -71,6 +71,7 @@ def _head(doc: dict[str, Any]) -> str:
 
 def render_cv(console: Console, doc: dict[str, Any]) -> None:
     console.print(Panel(_head(doc), title="mlcli cv", expand=False))
+    render_warnings(console, doc)
     rows = doc["leaderboard"]
     has_train = any("train_mean" in r for r in rows)
     others = [m for m in (rows[0]["mean"] if rows else {}) if m != doc["metric"]]

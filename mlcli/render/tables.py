@@ -53,18 +53,63 @@ def roles_table(columns: list[dict[str, Any]]) -> Table:
 
 
 def metrics_table(metrics: dict[str, Any], train_metrics: dict[str, Any] | None = None,
-                  title: str = "Held-out metrics") -> Table:
+                  title: str | None = "Held-out metrics", baseline: dict[str, Any] | None = None) -> Table:
+    """The metrics (test or value), beside the training rows' (train) and a trivial model's (baseline)."""
     t = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
     t.add_column("metric")
     t.add_column("test" if train_metrics else "value", justify="right", style="bold")
     if train_metrics:
         t.add_column("train", justify="right", style="dim")
+    if baseline:
+        t.add_column("baseline", justify="right", style="dim")
     for key, value in metrics.items():
         row = [METRIC_LABELS.get(key, key), fmt_num(value)]
-        if train_metrics:
-            row.append(fmt_num(train_metrics.get(key)))
+        row += [fmt_num(other.get(key)) for other in (train_metrics, baseline) if other]
         t.add_row(*row)
     return t
+
+
+def warning_lines(doc: dict[str, Any]) -> list[str]:
+    """Every warning of a document, the leaks first (a leak the warnings do not mention gets a line)."""
+    warnings = [str(w) for w in doc.get("warnings") or []]
+    leaks = doc.get("leaks") or []
+    about_leaks = [w for w in warnings if w.startswith("possible leak") or any(_names(leak, w) for leak in leaks)]
+    unsaid = [_leak_line(leak) for leak in leaks if not any(_names(leak, w) for w in about_leaks)]
+    return about_leaks + unsaid + [w for w in warnings if w not in about_leaks]
+
+
+def _names(leak: dict[str, Any], line: str) -> bool:
+    return bool(leak.get("drop")) and leak["drop"] in line
+
+
+def _leak_line(leak: dict[str, Any]) -> str:
+    columns = {"sum": " + ", "difference": " - "}.get(leak.get("how", ""), " and ").join(
+        f"'{c}'" for c in leak.get("columns", []))
+    metric = leak.get("metric", "")
+    return (f"possible leak: {columns} predicts the target almost perfectly ({METRIC_LABELS.get(metric, metric)} "
+            f"{fmt_num(leak.get('score'))}); leave it out: {leak.get('drop', '')}")
+
+
+def warnings_panel(doc: dict[str, Any]) -> Panel | None:
+    """A yellow panel of the document's warnings, or None when it has none."""
+    lines = warning_lines(doc)
+    if not lines:
+        return None
+    body = Table.grid(padding=(0, 1))
+    body.add_column(no_wrap=True)
+    body.add_column()
+    for line in lines:
+        body.add_row("•", Text(line))
+    return Panel(body, title="[bold yellow]Warnings[/bold yellow]", title_align="left", border_style="yellow")
+
+
+def training_rows_title(training_rows: dict[str, Any] | None) -> str | None:
+    """How many of the evaluated rows the model was trained on, when there are any (else None: held-out)."""
+    if not training_rows or not training_rows.get("count"):
+        return None
+    count, of = training_rows["count"], training_rows.get("of") or 0
+    share = training_rows.get("share", count / of if of else 0.0)
+    return f"Metrics ({count} of {of} rows, {share:.1%}, were used to train this model: not held-out)"
 
 
 def confusion_table(matrix: list[list[int]], classes: list[Any]) -> Table:
@@ -80,6 +125,30 @@ def confusion_table(matrix: list[list[int]], classes: list[Any]) -> Table:
             style = "green" if i == j else ("red" if n else "dim")
             cells.append(Text(f"{n} ({n / total:.0%})", style=style))
         t.add_row(str(classes[i]), *cells)
+    return t
+
+
+MAX_MATRIX_CLASSES = 12  # more classes: the most frequent confusions instead of the matrix (JSON keeps it)
+TOP_CONFUSIONS = 10
+
+
+def top_confusions(matrix: list[list[int]], classes: list[Any], top: int = TOP_CONFUSIONS
+                   ) -> list[tuple[Any, Any, int, float]]:
+    """The largest off-diagonal cells: (true class, predicted class, count, share of the true class's rows)."""
+    cells = [(n, i, j) for i, row in enumerate(matrix) for j, n in enumerate(row) if i != j and n]
+    cells.sort(key=lambda c: (-c[0], c[1], c[2]))
+    return [(classes[i], classes[j], n, n / (sum(matrix[i]) or 1)) for n, i, j in cells[:top]]
+
+
+def confusions_table(matrix: list[list[int]], classes: list[Any]) -> Table:
+    t = Table(title="Most frequent confusions", box=box.SIMPLE_HEAD, title_justify="left", caption_justify="left",
+              caption=f"{len(classes)} classes: the full matrix is in --format json")
+    t.add_column("true")
+    t.add_column("→ predicted")
+    t.add_column("count", justify="right")
+    t.add_column("share of the true class", justify="right")
+    for true, pred, n, share in top_confusions(matrix, classes):
+        t.add_row(str(true), str(pred), str(n), f"{share:.1%}")
     return t
 
 
@@ -122,14 +191,43 @@ def threshold_table(t: dict[str, Any]) -> Table:
     return table
 
 
-def render_eval_block(console: Console, doc: dict[str, Any], train_metrics: dict[str, Any] | None = None) -> None:
+def render_eval_block(console: Console, doc: dict[str, Any], train_metrics: dict[str, Any] | None = None,
+                      baseline: dict[str, Any] | None = None, caution: str | None = None) -> None:
+    """The metrics (under ``caution``, in yellow, instead of 'Held-out metrics' when given), the confusion
+    matrix (or, with many classes, the most frequent confusions) and the per-class table."""
     if doc.get("minority"):
         console.print(minority_panel(doc["minority"]))
-    console.print(metrics_table(doc["metrics"], train_metrics))
-    if doc.get("confusion_matrix"):
-        console.print(confusion_table(doc["confusion_matrix"], doc["classes"]))
-    if doc.get("per_class") and len(doc.get("classes", [])) > 2:
+    if caution:
+        console.print(Text(caution, style="bold yellow"))
+    console.print(metrics_table(doc["metrics"], train_metrics, None if caution else "Held-out metrics", baseline))
+    matrix, classes = doc.get("confusion_matrix"), doc.get("classes") or []
+    if matrix and len(classes) <= MAX_MATRIX_CLASSES:
+        console.print(confusion_table(matrix, classes))
+    if doc.get("per_class") and len(classes) > 2:
         console.print(per_class_table(doc["per_class"]))
+    if matrix and len(classes) > MAX_MATRIX_CLASSES:
+        if top_confusions(matrix, classes):
+            console.print(confusions_table(matrix, classes))
+        else:
+            console.print("[dim]No confusions: every row is classified correctly.[/dim]")
+
+
+def render_warnings(console: Console, doc: dict[str, Any]) -> None:
+    panel = warnings_panel(doc)
+    if panel is not None:
+        console.print(panel)
+
+
+def render_gap(console: Console, gap: dict[str, Any]) -> None:
+    """The train-vs-test gap of the main metric, its verdict, and (dimmed) the rule behind the verdict."""
+    if gap.get("gap") is None:
+        return
+    label = METRIC_LABELS.get(gap["metric"], gap["metric"])
+    verdict = ("[yellow]the model does much better on its training rows: likely overfitting[/yellow]"
+               if gap.get("overfitting") else "[green]small: no sign of overfitting[/green]")
+    console.print(f"Train-vs-test gap in {label}: {fmt_num(gap['gap'])} — {verdict}")
+    if gap.get("rule"):
+        console.print(Text(f"  ({gap['rule']})", style="dim"))
 
 
 def render_train(console: Console, doc: dict[str, Any]) -> None:
@@ -138,16 +236,14 @@ def render_train(console: Console, doc: dict[str, Any]) -> None:
     head = (f"[bold]{doc['model']}[/bold]{balance} · {doc['task']} · target [bold]{doc['target']}[/bold] · "
             f"{rows['train']} train / {rows['test']} test rows · {doc['data']}")
     console.print(Panel(head, title="mlcli train", expand=False))
+    if doc.get("target_reason") and doc["target_reason"] != "given":
+        console.print(Text(f"target '{doc['target']}': {doc['target_reason']}", style="dim"))
     console.print(roles_table(doc["columns"]))
-    render_eval_block(console, doc["test"], doc.get("train_metrics"))
+    render_warnings(console, doc)
+    render_eval_block(console, doc["test"], doc.get("train_metrics"), doc.get("baseline"))
     if doc.get("threshold_tuning"):
         console.print(threshold_table(doc["threshold_tuning"]))
-    gap = doc.get("gap") or {}
-    if gap.get("gap") is not None:
-        label = METRIC_LABELS.get(gap["metric"], gap["metric"])
-        verdict = ("[yellow]the model does much better on its training rows: likely overfitting[/yellow]"
-                   if gap.get("overfitting") else "[green]small: no sign of overfitting[/green]")
-        console.print(f"Train-vs-test gap in {label}: {fmt_num(gap['gap'])} — {verdict}")
+    render_gap(console, doc.get("gap") or {})
     if doc.get("importances"):
         console.print(importance_table(doc["importances"]))
     else:
@@ -161,7 +257,8 @@ def render_train(console: Console, doc: dict[str, Any]) -> None:
 def render_evaluate(console: Console, doc: dict[str, Any]) -> None:
     console.print(Panel(f"[bold]{doc['model']}[/bold] from {doc['bundle']} · {doc['rows']} labelled rows of "
                         f"{doc['data']}", title="mlcli evaluate", expand=False))
-    render_eval_block(console, doc)
+    render_warnings(console, doc)
+    render_eval_block(console, doc, baseline=doc.get("baseline"), caution=training_rows_title(doc.get("training_rows")))
 
 
 def render_models(console: Console, rows: list[dict[str, Any]]) -> None:

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from mlcli.data.read import read_table
-from mlcli.data.roles import choose_target, infer_role, infer_schema, infer_task
+from mlcli.data.roles import infer_role, infer_schema
+from mlcli.data.target import choose_target, infer_task
 from mlcli.errors import DataError
 
 

@@ -43,8 +43,11 @@ def test_multiclass_leaderboard_sorted_by_macro_f1_with_every_metric(mlcli, iris
     board = doc["leaderboard"]
     assert [r["model"] for r in board] == sorted([r["model"] for r in board],
                                                  key=lambda m: -next(r["score"] for r in board if r["model"] == m))
-    assert [r["rank"] for r in board] == [1, 2]
-    assert [r["best"] for r in board] == [True, False] and doc["best"] == board[0]["name"]
+    assert [r["rank"] for r in board] == [1, 2, 3]
+    assert [r["best"] for r in board] == [True, False, False] and doc["best"] == board[0]["name"]
+    baseline = board.pop()  # every leaderboard ends with the trivial model, far behind on iris
+    assert baseline["model"] == "baseline" and baseline["mean"]["f1_macro"] < 0.3
+    assert baseline["vs_best"]["within_noise"] is False
     for r in board:
         assert set(r["mean"]) == IRIS_METRICS and set(r["std"]) == IRIS_METRICS
         assert 0.85 < r["mean"]["f1_macro"] <= 1.0 and 0 <= r["std"]["f1_macro"] < 0.15
@@ -65,8 +68,9 @@ def test_regression_sorted_by_rmse_lower_first(mlcli, small_regression):
     doc = run_json(mlcli, small_regression, "--models", "tree,logreg", "--folds", "4")
     assert doc["metric"] == "rmse" and doc["higher_is_better"] is False and doc["stratified"] is False
     board = doc["leaderboard"]
-    assert board[0]["model"] == "logreg" and board[0]["score"] < board[1]["score"]
+    assert board[0]["model"] == "linear" and board[0]["score"] < board[1]["score"]  # logreg's regressor: OLS
     assert board[0]["mean"]["r2"] > 0.9
+    assert board[-1]["model"] == "baseline" and abs(board[-1]["mean"]["r2"]) < 0.2  # the training mean
     assert set(board[0]["mean"]) == {"rmse", "mae", "r2", "mape"}
 
 
@@ -102,7 +106,7 @@ def test_same_folds_for_every_model_and_reproducible_with_sklearn(mlcli, small_b
 
 def test_every_learned_step_is_fitted_inside_the_fold(small_binary, monkeypatch):
     """The preprocessing never sees a fold's held-out rows: each fit leaves exactly one fold out."""
-    seen: list[set[int]] = []
+    seen: list[set[int]] = []  # the training rows of every fit (logreg's and the baseline's)
     real_build = execution.build_pipeline
 
     def spying_build(schema, config):
@@ -121,10 +125,10 @@ def test_every_learned_step_is_fitted_inside_the_fold(small_binary, monkeypatch)
     req = request.CVRequest(DataOptions(str(small_binary)), models=["logreg"], folds=5, jobs=1)
     result = cvrun.run_cv(req)
     n = result.n_rows
-    assert len(seen) == 5
+    assert len(seen) == 10  # logreg and the baseline, 5 folds each
     held_out = [set(range(n)) - s for s in seen]
     assert all(0.15 * n < len(h) < 0.25 * n for h in held_out)
-    assert sorted(i for h in held_out for i in h) == list(range(n))  # each row held out exactly once
+    assert sorted(i for h in held_out for i in h) == sorted(list(range(n)) * 2)  # held out once per model
 
 
 def test_grouped_folds_keep_groups_together_and_drop_the_column(mlcli, tmp_path, small_binary):
@@ -148,7 +152,8 @@ def test_csv_and_table_formats(mlcli, small_binary):
     frame = pd.read_csv(io.StringIO(res.stdout))
     assert {"rank", "name", "score", "roc_auc_mean", "roc_auc_std", "p_vs_best", "within_noise", "fit_s"} <= set(
         frame.columns)
-    assert frame["rank"].tolist() == [1, 2] and frame["best"].tolist() == [True, False]
+    assert frame["rank"].tolist() == [1, 2, 3] and frame["best"].tolist() == [True, False, False]
+    assert frame["name"].tolist()[-1] == "baseline"
     res = mlcli("cv", small_binary, "--models", "logreg,tree", "--format", "table")
     assert res.exit_code == 0
     assert "Leaderboard" in res.stdout and "★ best" in res.stdout and "Nadeau" in res.stdout
@@ -164,10 +169,12 @@ def test_piped_output_defaults_to_json(mlcli, small_binary):
 
 def test_model_sets_come_from_the_registry():
     fast_reg = request.expand_models(["fast"], "regression")
-    assert fast_reg == [s.name for s in MODELS.values() if s.fast and s.regressor and s.installed()]
-    assert "nb-gaussian" not in fast_reg
+    assert fast_reg == [s.display_name("regression") for s in MODELS.values()
+                        if s.fast and s.regressor and s.installed()]
+    assert "nb-gaussian" not in fast_reg and "linear" in fast_reg and "logreg" not in fast_reg
     every = request.expand_models(["all"], "binary")
-    assert every == [s.name for s in MODELS.values() if s.classifier and s.installed() and not s.text_only]
+    assert every == [s.name for s in MODELS.values()
+                     if s.classifier and s.installed() and not s.text_only and not s.baseline]
     assert "transformer" not in every  # fine-tuning in every fold: only when named
     assert request.expand_models(["xgb", "xgboost", "lr"], "binary") == ["xgboost", "logreg"]
 
@@ -194,7 +201,7 @@ def test_corrected_ttest_matches_the_formula_and_is_more_cautious_than_the_plain
 def test_clearly_worse_model_is_flagged_and_close_one_is_within_noise(mlcli, iris):
     doc = run_json(mlcli, iris, "--model", "tree", "--grid", "max_depth=1,3,4", "--repeats", "2")
     assert doc["splits"] == 10
-    rows = {r["params"]["max_depth"]: r for r in doc["leaderboard"]}
+    rows = {r["params"]["max_depth"]: r for r in doc["leaderboard"] if r["model"] != "baseline"}
     assert rows[3]["best"]
     assert rows[4]["vs_best"]["within_noise"] is True and rows[4]["vs_best"]["pairs"] == 10
     assert rows[1]["vs_best"]["within_noise"] is False and rows[1]["vs_best"]["p"] < 0.01
@@ -212,7 +219,7 @@ def test_clearly_worse_model_is_flagged_and_close_one_is_within_noise(mlcli, iri
 def test_grid_shows_train_and_test_scores(mlcli, iris):
     doc = run_json(mlcli, iris, "--model", "knn", "--grid", "n_neighbors=1,15")
     assert doc["grid"] == {"n_neighbors": [1, 15]}
-    rows = {r["params"]["n_neighbors"]: r for r in doc["leaderboard"]}
+    rows = {r["params"]["n_neighbors"]: r for r in doc["leaderboard"] if r["model"] != "baseline"}
     assert set(rows) == {1, 15}
     assert rows[1]["train_mean"]["f1_macro"] == 1.0  # 1-NN memorises its training rows
     assert rows[1]["mean"]["f1_macro"] < 1.0
@@ -395,7 +402,8 @@ def test_timeout_is_reported_in_the_table(mlcli, small_binary, test_models):
 def test_only_timed_out_models_still_render(mlcli, small_binary, test_models):
     res = mlcli("cv", small_binary, "--models", "sleepy", "--timeout", "0.2", "--format", "table")
     assert res.exit_code == 0
-    assert "timed out" in res.stdout and "★" not in res.stdout
+    assert "timed out" in res.stdout and "sleepy" in res.stdout
+    assert "baseline" in res.stdout  # the trivial model still ranks: the only row with a score
     res = mlcli("cv", small_binary, "--models", "sleepy", "--timeout", "0.2", "--save-best", "b", "-q")
     assert res.exit_code == 2 and "no model finished its folds" in res.stderr
 
@@ -419,7 +427,7 @@ def test_ctrl_c_prints_the_partial_leaderboard_and_exits_130(mlcli, small_binary
 
     def interrupting(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 5:
+        if len(calls) == 7:  # fold-major: logreg, tree and the baseline have done 2 folds each
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
@@ -427,11 +435,12 @@ def test_ctrl_c_prints_the_partial_leaderboard_and_exits_130(mlcli, small_binary
     res = mlcli("cv", small_binary, "--models", "logreg,tree", "--format", "json")
     assert res.exit_code == 130
     doc = json.loads(res.stdout)
-    assert doc["interrupted"] is True and doc["fits"] == {"total": 10, "done": 4}
+    assert doc["interrupted"] is True and doc["fits"] == {"total": 15, "done": 6}
     rows = {r["model"]: r for r in doc["leaderboard"]}
-    assert rows["logreg"]["folds"] == rows["tree"]["folds"] == 2  # folds run model by model, fold by fold
+    # folds run model by model, fold by fold
+    assert rows["logreg"]["folds"] == rows["tree"]["folds"] == rows["baseline"]["folds"] == 2
     assert rows["logreg"]["status"] == "interrupted" and rows["logreg"]["score"] is not None
-    assert "interrupted: partial leaderboard from 4 of 10 fits" in res.stderr
+    assert "interrupted: partial leaderboard from 6 of 15 fits" in res.stderr
 
 
 def test_interrupted_run_saves_no_bundle(mlcli, small_binary, monkeypatch, tmp_path):
@@ -464,6 +473,7 @@ def test_interrupted_run_saves_no_bundle(mlcli, small_binary, monkeypatch, tmp_p
 def test_jobs_times_threads_never_exceeds_the_cores(monkeypatch, cores, jobs, threads, expected):
     import joblib
 
+    monkeypatch.delenv("MLCLI_THREADS")  # the conftest's 1 would cap the default threads (test_cv_threads.py)
     monkeypatch.setattr(joblib, "cpu_count", lambda *a, **k: cores)
     notes = []
     got = execution.plan_parallel(jobs, threads, None, notes.append)

@@ -33,7 +33,7 @@ def test_dask_cluster_results_equal_the_local_run_exactly(mlcli, small_binary, c
     keys = ("name", "rank", "mean", "std", "fold_scores", "vs_best")
     assert [{k: r[k] for k in keys} for r in a["leaderboard"]] == [{k: r[k] for k in keys} for r in b["leaderboard"]]
     assert all(r["status"] == "ok" and r["folds"] == 6 for r in a["leaderboard"])
-    assert a["fits"] == {"total": 18, "done": 18}
+    assert a["fits"] == {"total": 24, "done": 24}  # 3 models and the baseline, 6 splits
 
 
 def test_dask_oof_predictions_equal_the_local_ones(mlcli, small_regression, cluster, tmp_path):

@@ -29,8 +29,8 @@ def test_sigint_prints_partial_leaderboard_exits_130_and_leaves_no_workers(tmp_p
     assert time.perf_counter() - t < 20
     assert proc.returncode == 130, err
     doc = json.loads(out)
-    assert doc["interrupted"] is True and doc["fits"]["total"] == 200
-    assert {r["model"] for r in doc["leaderboard"]} == {"logreg", "xgboost"}
+    assert doc["interrupted"] is True and doc["fits"]["total"] == 300  # 2 models and the baseline, 100 splits
+    assert {r["model"] for r in doc["leaderboard"]} == {"logreg", "xgboost", "baseline"}
     assert all(r["status"] in ("interrupted", "ok") for r in doc["leaderboard"])
     assert "interrupted" in err and "Traceback" not in err
     for _ in range(20):  # worker processes and loky's resource trackers exit soon after

@@ -226,7 +226,7 @@ def test_empty_history(mlcli):
         "run 1 not found in the run history (no run is recorded yet); list them with: mlcli runs list"
 
 
-# --------------------------------------------------------------------------------------------- a history that stays intact
+# ------------------------------------------------------------------------------------ a history that stays intact
 
 def newer_db(path: Path) -> bytes:
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,8 @@ def no_mlflow(monkeypatch):
 
 def test_without_the_extra_mlflow_is_a_one_line_exit_2(mlcli, small_binary, no_mlflow):
     r = mlcli("train", small_binary, "--model", "logreg", "--mlflow", "file:./mlruns")
-    assert error_line(r) == "--mlflow needs the 'mlflow' package, which is not installed: run pip install 'mlcli[mlflow]'"
+    assert error_line(r) == ("--mlflow needs the 'mlflow' package, which is not installed: "
+                             "run pip install 'mlcli[mlflow]'")
     assert not Path("models").exists()  # refused before training
 
 

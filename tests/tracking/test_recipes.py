@@ -65,9 +65,9 @@ def test_cv_recipe_and_override(mlcli, project):
                                         "folds: 3\nseed: 5\ntarget: label\n")
     doc = run_json(mlcli, "cv", "--recipe", recipe)
     assert doc["folds"] == 3 and doc["seed"] == 5
-    assert {r["model"] for r in doc["leaderboard"]} == {"logreg", "knn"}
+    assert {r["model"] for r in doc["leaderboard"]} == {"logreg", "knn", "baseline"}
     doc = run_json(mlcli, "cv", "--recipe", recipe, "--folds", "4", "--models", "logreg")
-    assert doc["folds"] == 4 and [r["model"] for r in doc["leaderboard"]] == ["logreg"]
+    assert doc["folds"] == 4 and [r["model"] for r in doc["leaderboard"]] == ["logreg", "baseline"]
 
 
 def test_keys_may_use_dashes_and_null_means_default(mlcli, project):
@@ -143,8 +143,9 @@ def test_recipe_default_imbalanced(mlcli):
         pytest.xfail(f"cv does not take --balance yet: {r.stderr.strip()}")
     assert r.exit_code == 0, r.stderr
     doc = json.loads(r.stdout)
-    assert doc["metric"] == "pr_auc" and len(doc["leaderboard"]) == 4
-    recall = {f'{row["name"]} {row.get("balance", "")}': row["mean"]["recall"] for row in doc["leaderboard"]}
+    assert doc["metric"] == "pr_auc" and len(doc["leaderboard"]) == 5  # 4 strategies and the baseline
+    recall = {f'{row["name"]} {row.get("balance", "")}': row["mean"]["recall"] for row in doc["leaderboard"]
+              if row["model"] != "baseline"}
     plain = next(v for k, v in recall.items() if "none" in k)  # the row without any balancing
     assert max(recall.values()) > plain + 0.3  # resampling or weights catch far more defaulters
 

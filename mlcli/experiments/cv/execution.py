@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -45,12 +46,18 @@ def plan_parallel(jobs: int | None, threads: int | None, scheduler: str | None, 
         notify(f"--jobs {jobs} is more than the {cores} cores; running {cores} at a time")
         jobs = cores
     fair = max(1, cores // jobs)
-    if threads is None:
-        threads = fair
+    if threads is None:  # MLCLI_THREADS caps the default, never raises it past the fair share
+        threads = min(_env_threads() or fair, fair)
     elif jobs * threads > cores:
         notify(f"--threads {threads} x --jobs {jobs} exceeds the {cores} cores; using {fair} thread(s) per model")
         threads = fair
     return jobs, threads
+
+
+def _env_threads() -> int | None:
+    """MLCLI_THREADS when it is a positive whole number (the default threads per model), else None."""
+    env = os.environ.get("MLCLI_THREADS", "").strip()
+    return int(env) if env.isdigit() and int(env) > 0 else None
 
 
 def _split_address(address: str) -> tuple[str, str, int | None]:

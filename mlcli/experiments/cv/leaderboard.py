@@ -11,6 +11,7 @@ import pandas as pd
 
 from mlcli.data.schema import Schema
 from mlcli.evaluation.metrics import higher_is_better
+from mlcli.experiments.checks import Findings
 from mlcli.experiments.cv.execution import FoldResult
 from mlcli.experiments.cv.request import Candidate
 
@@ -100,6 +101,7 @@ class CVResult:
     oof: pd.DataFrame | None = None
     saved: str | None = None
     warnings: list[str] = field(default_factory=list)
+    findings: Findings = field(default_factory=Findings)
 
     @property
     def best(self) -> Row | None:
@@ -121,6 +123,8 @@ class CVResult:
             "fits": {"total": self.n_fits, "done": self.n_done},
             "interrupted": self.interrupted, "saved": self.saved, "seconds": round(self.seconds, 3),
             "columns": [c.to_dict() for c in self.schema.columns],
+            "warnings": self.findings.warnings + self.warnings, "leaks": self.findings.leaks,
+            "duplicates": self.findings.duplicates,
         }
 
 

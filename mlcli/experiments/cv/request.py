@@ -37,6 +37,8 @@ class CVRequest:
     save_best: str | None = None
     balance: list[str] | None = None  # strategies compared on the same folds: none, class-weight, smote, ...
     ratio: Any = None  # the resamplers' sampling strategy
+    log_target: bool = False  # regression: fit on log(1 + y)
+    leak_check: bool = True  # screen every column for a leak of the target before fitting
 
 
 def split_names(items: list[str] | None) -> list[str]:
@@ -103,20 +105,20 @@ def expand_marked(names: list[str], task: str, notify: Notify = quiet) -> list[t
     kind = "regression" if task == "regression" else "classification"
     for name in names:
         if name.lower() in MODEL_SETS:
-            members = [s for s in MODELS.values() if s.path_for(task) and not s.text_only
+            members = [s for s in MODELS.values() if s.path_for(task) and not s.text_only and not s.baseline
                        and (s.fast or name.lower() == "all")]
             missing = [s.name for s in members if not s.installed()]
             if missing:
                 notify(f"--models {name.lower()}: skipping {', '.join(missing)} (not installed)")
             for s in members:
                 if s.installed():
-                    out.setdefault(s.name, True)
+                    out.setdefault(s.display_name(task), True)
             continue
         spec = get_spec(name)
         if not spec.path_for(task):
             able = models_for(task)
             raise ConfigError(f"model '{spec.name}' does not do {kind}; models that do: {quote_list(able, 40)}")
-        out[spec.name] = False
+        out[spec.display_name(task)] = False
     return list(out.items())
 
 
@@ -134,8 +136,10 @@ class Candidate:
         return " ".join([self.model] + [f"{k}={v}" for k, v in self.point] + extra)
 
     def config(self, req: CVRequest, threads: int | None) -> ModelConfig:
+        if get_spec(self.model).baseline:  # the trivial model takes none of the others' settings
+            return ModelConfig(self.model, {}, req.preprocess, req.seed, threads)
         return ModelConfig(self.model, {**req.params, **dict(self.point)}, req.preprocess, req.seed, threads,
-                           balance=self.balance, ratio=req.ratio)
+                           balance=self.balance, ratio=req.ratio, log_target=req.log_target)
 
 
 def make_candidates(models: list[str], grid: dict[str, list[Any]], balances: list[str] | None = None

@@ -14,11 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlcli.data.dataset import Dataset, Notify, encode_classes, load_dataset, quiet
+from mlcli.data.dataset import Dataset, Notify, encode_classes, load_dataset, quiet, row_hashes, warn
 from mlcli.errors import ConfigError
+from mlcli.evaluation.baseline import Baseline
 from mlcli.evaluation.metrics import metric_names, resolve_metric
 from mlcli.evaluation.report import measure
 from mlcli.evaluation.scoring import decode
+from mlcli.experiments.checks import Findings, duplicates_across, leak_screen, target_advice
 from mlcli.experiments.cv.execution import FoldResult, Progress, connect_scheduler, execute, plan_parallel
 from mlcli.experiments.cv.folds import Split, group_values, make_splits
 from mlcli.experiments.cv.leaderboard import CVResult, Row, build_rows
@@ -34,6 +36,7 @@ from mlcli.experiments.cv.request import (
 from mlcli.experiments.train import bundle_meta
 from mlcli.explain.native import native_importances
 from mlcli.models.build import build_pipeline, default_threads
+from mlcli.models.registry import MODELS, get_spec
 
 
 def _check_out_paths(req: CVRequest) -> None:
@@ -82,8 +85,47 @@ def _run(req: CVRequest, jobs: int, threads: int, client: Any, notify: Notify,
     y, classes = encode_classes(ds)
     metric = resolve_metric(req.metric, task)
     splits = make_splits(y, task, classes, req.folds, req.repeats, req.seed, groups, req.groups)
+    candidates = _candidates(req, ds, threads, notify)
+    findings = _checks(req, ds, y, splits, notify)
+    configs = [c.config(req, threads) for c in candidates]
+    want_train = req.train_scores or bool(req.grid)
+
+    results, interrupted = execute(candidates, configs, splits, ds, y, classes, jobs, req.timeout, want_train,
+                                   req.oof, client, progress)
+
+    ratio = float(np.mean([len(s.test) / len(s.train) for s in splits]))
+    rows = build_rows(candidates, results, len(splits), metric_names(task), metric, ratio, interrupted)
+    warnings = [f"{r.candidate.label}: {r.error}" for r in rows if r.status == "failed" and r.error]
+    warnings += [f"{r.candidate.label}: timed out after {r.seconds:.1f} s ({r.folds_done} of {len(splits)} "
+                 "folds done)" for r in rows if r.status == "timeout"]
+    n_done = sum(1 for r in results.values() if r.status != "skipped")
+    models = [r for r in rows if not get_spec(r.candidate.model).baseline]
+    if not interrupted and all(r.status == "failed" for r in models):
+        first = models[0]
+        raise ConfigError(f"every model failed; {first.candidate.label}: {first.error}")
+    result = CVResult(ds.source, ds.schema, len(ds.frame), ds.dropped_rows, metric, req.folds, req.repeats,
+                      req.groups, req.seed, jobs, threads, req.scheduler, len(splits), rows, req.grid,
+                      len(candidates) * len(splits), n_done, interrupted, 0.0, warnings=warnings, findings=findings)
+    if req.oof:
+        result.oof = oof_frame(candidates, results, splits, y, classes, task)
+    if req.save_best and not interrupted:
+        best = next((r for r in models if r.rank is not None), None)  # the best model, never the baseline
+        if best is None:
+            raise ConfigError("no model finished its folds, so there is no best model to save with --save-best")
+        if not best.best:
+            warn(notify, f"the baseline scores better than every model; saving the best model, {best.candidate.label}")
+        try:
+            result.saved = save_best(req, ds, y, classes, best, result, notify)
+        except KeyboardInterrupt:  # the bundle write is atomic: nothing half-written is left
+            result.interrupted = True
+    return result
+
+
+def _candidates(req: CVRequest, ds: Dataset, threads: int, notify: Notify) -> list[Candidate]:
+    """Every (model, grid point, balance) to compare, each checked before anything is fitted, and the
+    baseline (the trivial model) beside them."""
     models: list[str] = []
-    for model, from_set in expand_marked(split_names(req.models) or ["fast"], task, notify):
+    for model, from_set in expand_marked(split_names(req.models) or ["fast"], ds.task, notify):
         try:  # every parameter and grid value is checked before anything is fitted
             for point in make_candidates([model], req.grid, req.balance):
                 build_pipeline(ds.schema, point.config(req, threads))
@@ -96,37 +138,31 @@ def _run(req: CVRequest, jobs: int, threads: int, client: Any, notify: Notify,
             raise
         models.append(model)
     if not models:
-        raise ConfigError(f"no installed model can do this {task} task; list them with: mlcli models")
+        raise ConfigError(f"no installed model can do this {ds.task} task; list them with: mlcli models")
     candidates = make_candidates(models, req.grid, req.balance)
-    configs = [c.config(req, threads) for c in candidates]
-    want_train = req.train_scores or bool(req.grid)
+    baseline = next(s for s in MODELS.values() if s.baseline)
+    if not any(get_spec(m).baseline for m in models):
+        candidates.append(Candidate(baseline.display_name(ds.task)))
+    return candidates
 
-    results, interrupted = execute(candidates, configs, splits, ds, y, classes, jobs, req.timeout, want_train,
-                                    req.oof, client, progress)
 
-    ratio = float(np.mean([len(s.test) / len(s.train) for s in splits]))
-    rows = build_rows(candidates, results, len(splits), metric_names(task), metric, ratio, interrupted)
-    warnings = [f"{r.candidate.label}: {r.error}" for r in rows if r.status == "failed" and r.error]
-    warnings += [f"{r.candidate.label}: timed out after {r.seconds:.1f} s ({r.folds_done} of {len(splits)} "
-                 "folds done)" for r in rows if r.status == "timeout"]
-    n_done = sum(1 for r in results.values() if r.status != "skipped")
-    if not interrupted and all(r.status == "failed" for r in rows):
-        first = rows[0]
-        raise ConfigError(f"every model failed; {first.candidate.label}: {first.error}")
-    result = CVResult(ds.source, ds.schema, len(ds.frame), ds.dropped_rows, metric, req.folds, req.repeats,
-                      req.groups, req.seed, jobs, threads, req.scheduler, len(splits), rows, req.grid,
-                      len(candidates) * len(splits), n_done, interrupted, 0.0, warnings=warnings)
-    if req.oof:
-        result.oof = oof_frame(candidates, results, splits, y, classes, task)
-    if req.save_best and not interrupted:
-        best = result.best
-        if best is None:
-            raise ConfigError("no model finished its folds, so there is no best model to save with --save-best")
-        try:
-            result.saved = save_best(req, ds, y, classes, best, result, notify)
-        except KeyboardInterrupt:  # the bundle write is atomic: nothing half-written is left
-            result.interrupted = True
-    return result
+def _checks(req: CVRequest, ds: Dataset, y: np.ndarray, splits: list[Split], notify: Notify) -> Findings:
+    """Leaks (before fitting) and rows copied across the folds."""
+    findings = target_advice(ds.y, ds.task, req.log_target)
+    for line in findings.warnings:
+        notify(line)
+    if req.leak_check:
+        findings.add(leak_screen(ds.schema, ds.X, y, req.seed, notify))
+    hashes = row_hashes(ds.X, y)
+    copied = [duplicates_across(hashes[s.train], hashes[s.test]).duplicates for s in splits]
+    count, total = sum(c["test_rows"] for c in copied), sum(c["of"] for c in copied)
+    if count:
+        line = (f"{count} of the {total} held-out rows of the folds ({count / total:.1%}) are exact copies of rows "
+                "in their training folds, so the scores are optimistic: remove duplicate rows from the data")
+        warn(notify, line)
+        findings.warnings.append(line)
+    findings.duplicates = {"test_rows": count, "of": total}
+    return findings
 
 
 def oof_frame(candidates: list[Candidate], results: dict[tuple[int, int], FoldResult], splits: list[Split],
@@ -167,9 +203,10 @@ def save_best(req: CVRequest, ds: Dataset, y: np.ndarray, classes: list[Any], be
     threshold = 0.5 if ds.task == "binary" else None
     train_report = measure(pipeline, ds.X, y, ds.task, classes, threshold)
     meta = bundle_meta(ds, config, classes, threshold, best.mean, train_report.metrics,
-                       native_importances(pipeline), len(y), 0)
+                       native_importances(pipeline), len(y), 0, baseline=Baseline.fit(ds.task, y, len(classes)),
+                       warnings=result.findings.warnings)
     meta["cv"] = {"metric": result.metric, "folds": result.folds, "repeats": result.repeats,
                   "groups": result.groups, "score": best.score(result.metric),
                   "score_std": best.std.get(result.metric), "metrics_std": best.std,
                   "leaderboard": [r.candidate.label for r in result.rows if r.rank is not None]}
-    return str(save_bundle(req.save_best, pipeline, meta))
+    return str(save_bundle(req.save_best, pipeline, meta, train_rows=row_hashes(ds.X, y)))
