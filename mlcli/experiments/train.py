@@ -131,7 +131,7 @@ def train(req: TrainRequest, notify: Notify = quiet, stdin: Any = None) -> Train
 
         req.model.class_weight = class_weight_value(spec.class_weight, req.model.class_weight, name, classes)
     pipeline = build_pipeline(ds.schema, req.model)
-    findings, train_hashes = _before_fit(req, ds, rows, notify)
+    findings = _before_fit(req, ds, notify, rows)
     summary = data_summary(ds)
     ds.frame = ds.X = None  # the split frames hold every row needed from here: let a large file's memory go
     release_memory()
@@ -140,6 +140,7 @@ def train(req: TrainRequest, notify: Notify = quiet, stdin: Any = None) -> Train
     notify(f"fitting {name} on {len(rows.X_train)} rows, {len(ds.schema.used)} columns ({ds.task})")
     _fit(pipeline, rows.X_train, rows.y_train, name)
     t_fit = time.perf_counter() - t1
+    train_hashes = _duplicates(rows, findings, notify)  # after the fit: the hashes add nothing to its peak
     t2 = time.perf_counter()
     if tuning:
         threshold = tuning["threshold"]
@@ -163,20 +164,25 @@ def train(req: TrainRequest, notify: Notify = quiet, stdin: Any = None) -> Train
                        baseline=baseline.metrics(rows.y_test), findings=findings)
 
 
-def _before_fit(req: TrainRequest, ds: Dataset, rows: Holdout, notify: Notify) -> tuple[Findings, np.ndarray]:
-    """What to tell before fitting (leaks, duplicates across the split, a skewed target) and the hashes of
-    the training rows the bundle keeps."""
+def _before_fit(req: TrainRequest, ds: Dataset, notify: Notify, rows: Holdout) -> Findings:
+    """What to tell before fitting: a skewed target, columns that leak the target."""
     findings = target_advice(ds.y, ds.task, req.model.log_target)
     for line in findings.warnings:
         notify(line)
     if req.leak_check:
         findings.add(leak_screen(ds.schema, rows.X_train, rows.y_train, req.model.seed, notify))
+    return findings
+
+
+def _duplicates(rows: Holdout, findings: Findings, notify: Notify) -> np.ndarray:
+    """Held-out rows that copy training rows (added to ``findings``); returns the training rows' hashes, which
+    the bundle keeps."""
     train_hashes = row_hashes(rows.X_train, rows.y_train)
     duplicates = duplicates_across(train_hashes, row_hashes(rows.X_test, rows.y_test))
     for line in duplicates.warnings:
         warn(notify, line)
     findings.add(duplicates)
-    return findings, train_hashes
+    return train_hashes
 
 
 def _check_request(req: TrainRequest) -> tuple[Any, bool]:

@@ -56,34 +56,82 @@ class Leak:
 
 def single_column_score(schema: Schema, X: pd.DataFrame, y: np.ndarray, column: str, seed: int = 42
                         ) -> tuple[str, float] | None:
-    """How well ``column`` alone predicts the target: a small tree's cross-validated main metric (R² for
-    regression). None when there are too few rows to tell."""
-    from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
-
-    from mlcli.models.build import ModelConfig, build_pipeline
+    """How well ``column`` alone predicts the target, cross-validated over 3 folds: the task's main metric (R²
+    for regression). A numeric column gets a small tree (missing values go their own way), a categorical one
+    the target's distribution per level seen in the training folds, text and dates mlcli's own preprocessing
+    and a small tree. None when there are too few rows to tell."""
+    from sklearn.model_selection import KFold, StratifiedKFold
 
     info = next((c for c in schema.used if c.name == column), None)
     if info is None or len(X) < 30:
         return None
     task = schema.task
-    sub = Schema(schema.target, task, [info])
-    pipe = build_pipeline(sub, ModelConfig("tree", {"max_depth": 6, "min_samples_leaf": 5}, seed=seed,
-                                           n_threads=1))
-    Xc = X[[column]].reset_index(drop=True)
+    y = np.asarray(y)
+    if task != "regression":
+        counts = np.bincount(y)
+        if counts[counts > 0].min() < 3:
+            return None
+    k = 1 if task == "regression" else int(y.max()) + 1
+    splitter = KFold(3, shuffle=True, random_state=seed) if task == "regression" else \
+        StratifiedKFold(3, shuffle=True, random_state=seed)
+    out = np.zeros((len(y), k))
+    column_values = X[column].reset_index(drop=True)
+    for train, test in splitter.split(np.zeros(len(y)), y):
+        out[test] = _fold_predictions(schema, info, column_values, y, train, test, k, seed)
     if task == "regression":
-        cv = KFold(3, shuffle=True, random_state=seed)
-        pred = cross_val_predict(pipe, Xc, y, cv=cv)
         from sklearn.metrics import r2_score
 
-        return "r2", float(r2_score(y, pred))
-    counts = np.bincount(y)
-    if counts[counts > 0].min() < 3:
-        return None
-    cv = StratifiedKFold(3, shuffle=True, random_state=seed)
-    proba = cross_val_predict(pipe, Xc, y, cv=cv, method="predict_proba")
-    k = proba.shape[1]
-    metric, score = main_score(task, y, proba.argmax(axis=1), proba, k)
-    return metric, score
+        return "r2", float(r2_score(y, out[:, 0]))
+    return main_score(task, y, out.argmax(axis=1), out, k)
+
+
+def _fold_predictions(schema: Schema, info: Any, values: pd.Series, y: np.ndarray, train: np.ndarray,
+                      test: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """(len(test), k): probabilities per class, or the prediction in column 0 (regression)."""
+    regression = schema.task == "regression"
+    if info.role == "categorical":
+        levels = pd.Categorical(values.astype("object").where(values.notna(), "(missing)").astype(str))
+        codes = levels.codes
+        if regression:
+            sums = np.bincount(codes[train], weights=y[train], minlength=len(levels.categories))
+            seen = np.bincount(codes[train], minlength=len(levels.categories))
+            means = np.where(seen > 0, sums / np.maximum(seen, 1), y[train].mean())
+            return means[codes[test]][:, None]
+        table = np.zeros((len(levels.categories), k))
+        np.add.at(table, (codes[train], y[train]), 1.0)
+        prior = np.bincount(y[train], minlength=k) / len(train)
+        totals = table.sum(axis=1, keepdims=True)
+        shares = np.where(totals > 0, table / np.maximum(totals, 1), prior)
+        return shares[codes[test]]
+    if info.role == "numeric":
+        from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+        x = values.to_numpy(dtype=float, na_value=np.nan).reshape(-1, 1)
+        tree = (DecisionTreeRegressor if regression else DecisionTreeClassifier)(
+            max_depth=6, min_samples_leaf=5, random_state=seed).fit(x[train], y[train])
+        return tree.predict(x[test])[:, None] if regression else _all_classes(tree, x[test], k)
+    return _preprocessed_tree(schema, info, values, y, train, test, k, seed)
+
+
+def _all_classes(model: Any, X: Any, k: int) -> np.ndarray:
+    """predict_proba with a column for every class (a fold may lack one)."""
+    proba = np.zeros((X.shape[0], k))
+    proba[:, np.asarray(model.classes_, dtype=int)] = model.predict_proba(X)
+    return proba
+
+
+def _preprocessed_tree(schema: Schema, info: Any, values: pd.Series, y: np.ndarray, train: np.ndarray,
+                       test: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """Text and date columns: mlcli's preprocessing of that column alone, then a small tree."""
+    from mlcli.models.build import ModelConfig, build_pipeline
+
+    pipe = build_pipeline(Schema(schema.target, schema.task, [info]),
+                          ModelConfig("tree", {"max_depth": 6, "min_samples_leaf": 5}, seed=seed, n_threads=1))
+    frame = values.to_frame(info.name)
+    pipe.fit(frame.iloc[train], y[train])
+    if schema.task == "regression":
+        return pipe.predict(frame.iloc[test])[:, None]
+    return _all_classes(pipe, frame.iloc[test], k)
 
 
 def leak_warnings(results: dict[str, MethodResult], schema: Schema, X: pd.DataFrame | None,
