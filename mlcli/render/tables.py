@@ -223,8 +223,13 @@ def render_gap(console: Console, gap: dict[str, Any]) -> None:
     if gap.get("gap") is None:
         return
     label = METRIC_LABELS.get(gap["metric"], gap["metric"])
-    verdict = ("[yellow]the model does much better on its training rows: likely overfitting[/yellow]"
-               if gap.get("overfitting") else "[green]small: no sign of overfitting[/green]")
+    if gap.get("rule"):  # judged against the baseline (evaluation.baseline.overfitting)
+        verdict = ("[yellow]held out, under half its lead over the baseline is left: likely overfitting[/yellow]"
+                   if gap.get("overfitting") else
+                   "[green]held out, most of its lead over the baseline is kept: no sign of overfitting[/green]")
+    else:
+        verdict = ("[yellow]the model does much better on its training rows: likely overfitting[/yellow]"
+                   if gap.get("overfitting") else "[green]small: no sign of overfitting[/green]")
     console.print(f"Train-vs-test gap in {label}: {fmt_num(gap['gap'])} — {verdict}")
     if gap.get("rule"):
         console.print(Text(f"  ({gap['rule']})", style="dim"))

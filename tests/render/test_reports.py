@@ -116,8 +116,8 @@ def test_the_gap_keeps_its_raw_value_and_gives_its_rule_dimmed_below():
            "rule": RULE}
     lines = shown(render_train, train_doc(gap=gap)).splitlines()
     i = next(i for i, line in enumerate(lines) if line.startswith("Train-vs-test gap"))
-    assert lines[i] == ("Train-vs-test gap in ROC AUC: 0.2900 — the model does much better on its training rows: "
-                        "likely overfitting")
+    assert lines[i] == ("Train-vs-test gap in ROC AUC: 0.2900 — held out, under half its lead over the baseline is "
+                        "left: likely overfitting")
     assert lines[i + 1].strip() == f"({RULE})"
 
 
