@@ -7,11 +7,13 @@ boundary (``mlcli.cli.app``) turns it into one line on stderr. Anything else is 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 
 EXIT_INTERNAL = 1
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT)
+EXIT_TERMINATED = 143  # SIGTERM (128 + 15)
 
 
 class MlcliError(Exception):
@@ -34,6 +36,11 @@ class SchemaError(DataError):
 
 class BundleError(MlcliError):
     """A path is not a readable mlcli model bundle."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be: every clean-up a KeyboardInterrupt runs (the bundle writer's
+    temporary directory, the output files' temporary files, cv's workers) runs for it too; exit code 143."""
 
 
 class MissingDependency(MlcliError):
@@ -70,3 +77,30 @@ def first_line(exc: BaseException, *, with_type: bool = False) -> str:
     if with_type:
         return f"{type(exc).__name__}: {line}" if line else type(exc).__name__
     return line or type(exc).__name__
+
+
+# scheme://user:password@host -> scheme://user:***@host (a password may hold ':' or '/', never '@' or a blank)
+_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:?#]*):[^\s@]*@")
+# ?token=..., &password=..., api_key=..., access_token=..., secret=...
+_QUERY_SECRET = re.compile(r"(?P<head>[?&;][^=&\s#]*?(?:token|password|passwd|pwd|secret|api[_-]?key)"
+                           r"[^=&\s#]*=)[^&\s#]*", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """``text`` with the credentials of any URL in it replaced by ``***``: the password of
+    ``scheme://user:password@host`` and the value of a ``token=`` / ``password=`` / ``secret=`` / ``api_key=``
+    query parameter. Used wherever a command line, recipe, notice or error may hold a tracking URI."""
+    if "://" not in text and "=" not in text:
+        return text
+    return _QUERY_SECRET.sub(r"\g<head>***", _URL_PASSWORD.sub(r"\g<head>:***@", text))
+
+
+def redact_all(value: object) -> object:
+    """:func:`redact` applied to every string in a JSON-like value (dicts, lists), e.g. a recipe."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: redact_all(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_all(v) for v in value]
+    return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import traceback
 
@@ -10,29 +11,69 @@ from typer.core import TyperGroup
 
 from mlcli import __version__
 from mlcli.cli.state import state
-from mlcli.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, MlcliError, one_line
+from mlcli.errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    MlcliError,
+    Terminated,
+    one_line,
+    redact,
+)
 
 # typer >= 0.29 vendors its own click: take its exception classes from typer's public names
 _CLICK_EXCEPTION = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
-_PASS_THROUGH = (typer.Exit, typer.Abort, _CLICK_EXCEPTION)
+_PASS_THROUGH = (typer.Exit, typer.Abort)
+
+
+def _error(message: object, code: int = EXIT_USAGE) -> typer.Exit:
+    """Print the one line of a user error (credentials in URLs redacted); the Exit to raise."""
+    typer.echo(f"mlcli: error: {redact(one_line(message))}", err=True)
+    return typer.Exit(code)
+
+
+def _usage_error(exc: Exception) -> typer.Exit:
+    """Click's usage errors (a bad option value, a missing argument, an unknown option or command) as the same
+    one line as every other user error: click's own message, without its 'Usage:' and 'Try --help' lines."""
+    if type(exc).__name__ == "NoArgsIsHelpError":  # `mlcli` alone: the help is the answer, exit 2 as click does
+        typer.echo(exc.format_message(), err=True)
+        return typer.Exit(EXIT_USAGE)
+    return _error(exc.format_message())
+
+
+def _stopped(exc: KeyboardInterrupt) -> typer.Exit:
+    if isinstance(exc, Terminated):
+        typer.echo("mlcli: terminated", err=True)
+        return typer.Exit(EXIT_TERMINATED)
+    typer.echo("mlcli: interrupted", err=True)
+    return typer.Exit(EXIT_INTERRUPTED)
 
 
 class MlcliGroup(TyperGroup):
     """Turns every exception raised by a command into one actionable line and an exit code (DESIGN §2)."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:  # the group's own options and arguments: `mlcli --bogus`, `mlcli` alone
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except _CLICK_EXCEPTION as exc:
+            raise _usage_error(exc) from None
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except _PASS_THROUGH:
             raise
+        except _CLICK_EXCEPTION as exc:  # parsing the command's options, or a typer.BadParameter it raised
+            if state.debug:
+                traceback.print_exc()
+            raise _usage_error(exc) from None
         except MlcliError as exc:
             if state.debug:
                 traceback.print_exc()
-            typer.echo(f"mlcli: error: {one_line(exc)}", err=True)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            typer.echo("mlcli: interrupted", err=True)
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+            raise _error(exc, exc.exit_code) from None
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
+            raise _stopped(exc) from None
         except BrokenPipeError:  # e.g. `mlcli predict ... | head`
             sys.stderr.close()
             raise typer.Exit(0) from None
@@ -40,7 +81,7 @@ class MlcliGroup(TyperGroup):
             if state.debug:
                 traceback.print_exc()
             else:
-                typer.echo(f"mlcli: internal error: {type(exc).__name__}: {one_line(exc)} "
+                typer.echo(f"mlcli: internal error: {type(exc).__name__}: {redact(one_line(exc))} "
                            "(run again with --debug for the traceback)", err=True)
             raise typer.Exit(EXIT_INTERNAL) from None
 
@@ -84,9 +125,26 @@ def _register() -> None:
 _register()
 
 
+def _terminate(signum, frame) -> None:
+    """SIGTERM: raise where Ctrl-C would, so that every clean-up runs (temporary files, cv's workers)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM while cleaning up ends the process at once
+    state.terminated = True
+    raise Terminated()
+
+
+def install_signal_handlers() -> None:
+    """SIGTERM handled like Ctrl-C (exit 143); called by main() in the main thread of the process."""
+    state.terminated = False
+    signal.signal(signal.SIGTERM, _terminate)
+
+
 def main() -> None:
+    install_signal_handlers()
     try:
         app(prog_name="mlcli")
-    except KeyboardInterrupt:
-        typer.echo("mlcli: interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+    except KeyboardInterrupt as exc:  # one that came before or after a command ran
+        raise SystemExit(_stopped(exc).exit_code) from None
+    except SystemExit as exc:  # cv stops with 130 after printing its partial leaderboard; SIGTERM makes it 143
+        if exc.code == EXIT_INTERRUPTED and state.terminated:
+            raise SystemExit(EXIT_TERMINATED) from None
+        raise

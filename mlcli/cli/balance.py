@@ -38,6 +38,9 @@ def balance(
 
     Example: mlcli balance stroke.csv --target stroke --method smote -o balanced.csv
     """
+    from mlcli.render.output import check_output_file
+
+    check_output_file(output, "--output", "balanced.csv")  # before the data is read or resampled
     from mlcli.data.dataset import DataOptions
     from mlcli.experiments.balance import run_balance
     from mlcli.models.estimators import parse_params

@@ -69,10 +69,10 @@ def cv(
 
     Example: mlcli cv titanic.csv --models logreg,rf,xgboost --jobs 2
     """
-    from pathlib import Path
+    from mlcli.render.output import check_output_file
 
+    check_output_file(oof, "--oof", "oof.csv")  # before the folds run
     from mlcli.data.dataset import DataOptions
-    from mlcli.errors import ConfigError
     from mlcli.experiments.cv.request import CVRequest, parse_grid, split_names
     from mlcli.experiments.cv.run import run_cv
     from mlcli.features.preprocess import PreprocessOptions
@@ -83,8 +83,6 @@ def cv(
     from mlcli.render.output import Notifier, write_rows
 
     notify = Notifier(state.quiet)
-    if oof and not Path(oof).parent.is_dir():
-        raise ConfigError(f"--oof {oof}: directory {Path(oof).parent} does not exist")
     req = CVRequest(
         data=DataOptions(data, target, task, sep, encoding, drop or [], categorical or [], text or [], numeric or []),
         models=models or ["fast"], params=parse_params(param),

@@ -42,13 +42,14 @@ def embed(
     """
     from mlcli.experiments.embed import EmbedRequest
     from mlcli.experiments.embed import embed as run_embed
-    from mlcli.render.output import Notifier, library_chatter_to_stderr
+    from mlcli.render.output import Notifier, check_output_file, library_chatter_to_stderr
 
     notify = Notifier(state.quiet)
     if pooling not in ("mean", "cls"):
         raise typer.BadParameter(f"'{pooling}' is not one of mean, cls", param_hint="--pooling")
     if fmt not in (None, "csv", "json"):
         raise typer.BadParameter(f"'{fmt}' is not one of csv, json", param_hint="--format")
+    check_output_file(output, "--output", "embeddings.parquet")  # before the model is loaded
     req = EmbedRequest(data, text or [], output, keep or [], pooling, normalize, reduce, batch_size, max_length,
                        base_model, fmt or "csv", sep, encoding, progress=not state.quiet)
     stdout = sys.stdout  # the rows go here; anything a library prints goes to stderr

@@ -61,6 +61,9 @@ def predict(
 
     Example: cat new.csv | mlcli predict models/adult - > predictions.csv
     """
+    from mlcli.render.output import check_output_file
+
+    check_output_file(output, "--output", "predictions.csv")  # before the model is loaded or anything is predicted
     from mlcli.experiments.predict import predict as run_predict
     from mlcli.render.output import library_chatter_to_stderr, resolve_format, stdout_console, write_rows
 

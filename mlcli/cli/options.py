@@ -39,7 +39,9 @@ Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors
 Format = Annotated[Optional[str], typer.Option(
     "--format", "-f", help="Output format: table|json|csv. Default: table on a terminal, JSON (reports) or CSV "
                            "(rows) when piped.", callback=_check_format)]
-Seed = Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same run.")]
+SEED_MAX = 2**32 - 1  # what numpy and scikit-learn accept as a seed
+Seed = Annotated[int, typer.Option("--seed", min=0, max=SEED_MAX, help="Random seed (0 to 4294967295); the same "
+                                   "seed gives the same run.")]
 Target = Annotated[Optional[str], typer.Option("--target", "-t", help="Label column (default: a column named "
                                                "like a label, else the last column).")]
 Task = Annotated[Optional[str], typer.Option("--task", help="Force the task: binary|multiclass|regression.")]

@@ -1,4 +1,4 @@
-"""Process-wide CLI settings set by option callbacks (--debug, --quiet)."""
+"""Process-wide CLI settings set by option callbacks (--debug, --quiet), and whether SIGTERM arrived."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 
 class State:
     def __init__(self) -> None:
+        self.terminated = False  # set by the SIGTERM handler (mlcli.cli.app); not reset per command
         self.reset()
 
     def reset(self) -> None:

@@ -10,7 +10,7 @@ from typing import Any, BinaryIO
 
 import pandas as pd
 
-from mlcli.data.read import NA_VALUES, sniff_separator
+from mlcli.data.read import HEAD_BYTES, NA_VALUES, check_head, check_header, read_head, sniff_separator, text_lines
 from mlcli.errors import DataError, first_line
 
 CHUNK_ROWS = 4096
@@ -36,16 +36,20 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
-def _open(path: str, stdin: Any) -> tuple[BinaryIO, str]:
+def _open(path: str, stdin: Any) -> tuple[BinaryIO, str, bool]:
+    """(the byte stream, its label, whether it is a regular file)."""
     if path == "-":
         stream = stdin if stdin is not None else sys.stdin
-        return (stream.buffer if hasattr(stream, "buffer") else stream), "<stdin>"
+        return (stream.buffer if hasattr(stream, "buffer") else stream), "<stdin>", False
     p = Path(path)
     if not p.exists():
         raise DataError(f"file not found: {path}")
     if p.is_dir():
         raise DataError(f"{path} is a directory, not a data file")
-    return open(p, "rb"), path
+    try:
+        return open(p, "rb"), path, p.is_file()
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
 def _guess_encoding(head: bytes, encoding: str | None) -> str:
@@ -66,10 +70,11 @@ def _guess_encoding(head: bytes, encoding: str | None) -> str:
 def read_chunks(path: str, *, sep: str | None = None, encoding: str | None = None, chunk_rows: int = CHUNK_ROWS,
                 stdin: Any = None) -> tuple[Iterator[pd.DataFrame], int | None]:
     """Chunks of rows of a CSV/TSV, JSON Lines or Parquet file (or stdin), and the row count when known."""
-    raw, label = _open(path, stdin)
-    head = raw.read(65536)
-    if isinstance(head, str):  # a text stream (tests)
-        head, raw = head.encode("utf-8"), io.BytesIO(raw.read().encode("utf-8"))
+    raw, label, regular = _open(path, stdin)
+    if isinstance(raw, io.TextIOBase):  # a text stream (tests)
+        raw = io.BytesIO(raw.read().encode("utf-8"))
+    head = read_head(raw, label) if not regular else raw.read(HEAD_BYTES)
+    check_head(head, label, regular)
     if not head.strip():
         raise DataError(f"{label} is empty")
     lower = label.lower()
@@ -89,17 +94,26 @@ def read_chunks(path: str, *, sep: str | None = None, encoding: str | None = Non
         text = io.TextIOWrapper(stream, encoding=enc)
         reader = pd.read_json(text, lines=True, chunksize=chunk_rows)
     else:
-        separator = sep or sniff_separator(head.decode(enc, errors="replace"))
+        sample = head.decode(enc, errors="replace")
+        separator = sep or sniff_separator(sample)
         separator = "\t" if separator == "\\t" else separator
+        cut = max(sample.rfind("\n"), sample.rfind("\r"))
+        check_header(text_lines(sample[:cut + 1] if cut >= 0 else sample), separator, label)  # whole lines only
         reader = pd.read_csv(stream, sep=separator, encoding=enc, chunksize=chunk_rows, na_values=NA_VALUES,
                              keep_default_na=True)
     return _checked(reader, label), None
 
 
 def _checked(reader: Any, label: str) -> Iterator[pd.DataFrame]:
+    start = 0
     try:
         for chunk in reader:
             chunk.columns = [str(c).strip() for c in chunk.columns]
+            index = chunk.index  # row numbers, unless pandas took leading fields as row labels (see check_header)
+            if not (isinstance(index, pd.RangeIndex) and index.start == start and index.step == 1):
+                raise DataError(f"{label}: the first data row has more fields than the header, so every column "
+                                "would shift; quote the value that holds a separator, or remove the extra separator(s)")
+            start = index.stop
             yield chunk
     except (pd.errors.ParserError, ValueError, UnicodeError) as exc:
         first = first_line(exc)

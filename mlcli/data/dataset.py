@@ -11,7 +11,7 @@ import pandas as pd
 
 from mlcli.data.read import fingerprint, read_table
 from mlcli.data.roles import infer_schema
-from mlcli.data.schema import Schema, prepare_frame
+from mlcli.data.schema import Schema, check_finite, prepare_frame
 from mlcli.data.target import choose_target, infer_task, profile_columns
 from mlcli.errors import DataError
 
@@ -68,10 +68,14 @@ def load_dataset(opts: DataOptions, notify: Notify = quiet, stdin: Any = None) -
     target, reason = choose_target(df, opts.target, profiles)
     if reason != "given":
         notify(f"target: {reason}")
+    present = df[target].notna().to_numpy()  # to name an infinite value's row in the file
     df, n_missing = drop_missing_target(df, target)
     if n_missing:
         notify(f"dropped {n_missing} row(s) with a missing target '{target}'")
+    rows = np.flatnonzero(present) if n_missing else None
     task = infer_task(df[target], opts.task)
+    if task == "regression":
+        check_finite(df, [target], rows=rows)
     schema = infer_schema(df, target, task, drop=opts.drop, categorical=opts.categorical, text=opts.text,
                           numeric=opts.numeric, profiles=profiles)
     for info in schema.columns:
@@ -80,6 +84,7 @@ def load_dataset(opts: DataOptions, notify: Notify = quiet, stdin: Any = None) -
     notify("columns: " + "; ".join(f"{role} {', '.join(schema.by_role(role))}"
                                    for role in ("numeric", "categorical", "text", "datetime") if schema.by_role(role)))
     X = prepare_frame(df, schema)
+    check_finite(X, schema.by_role("numeric"), rows=rows)
     return Dataset(df, X, df[target], schema, reason, n_missing, opts.path if opts.path != "-" else "<stdin>")
 
 
@@ -116,7 +121,10 @@ def encode_target(y: pd.Series, task: str, classes: list[Any]) -> np.ndarray:
         bad = values.isna() & y.notna()
         if bad.any():
             raise DataError(f"target '{y.name}' has non-numeric values like '{y[bad].iloc[0]}'")
-        return values.to_numpy(dtype=float)
+        out = values.to_numpy(dtype=float)
+        if np.isinf(out).any():
+            check_finite(pd.DataFrame({y.name: out}), [y.name])
+        return out
     return _class_indices(y, classes)
 
 

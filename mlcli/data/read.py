@@ -7,7 +7,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import sys
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +24,92 @@ _PARQUET = (".parquet", ".pq")
 _JSONL = (".jsonl", ".ndjson", ".json")
 
 
+HEAD_BYTES = 65536  # what is sniffed (separator, format, binary) before a table is parsed
+MAX_FIRST_LINE = 2**20  # a stream whose first line break is further in than this holds no table
+MAX_STREAM_BYTES = 2 * 2**30  # stdin, a FIFO or a device is held in memory whole: at most this much of it
+
+
 def _read_source(path: str, stdin: Any = None) -> tuple[bytes, str]:
+    """The bytes of a data file; stdin, FIFOs and devices (which may never end) are read with a bound."""
     if path == "-":
         stream = stdin if stdin is not None else sys.stdin
-        data = stream.buffer.read() if hasattr(stream, "buffer") else stream.read()
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        return data, "<stdin>"
+        return read_stream(stream.buffer if hasattr(stream, "buffer") else stream, "<stdin>"), "<stdin>"
     p = Path(path)
     if not p.exists():
         raise DataError(f"file not found: {path}")
     if p.is_dir():
         raise DataError(f"{path} is a directory, not a data file")
-    return p.read_bytes(), path
+    try:
+        if p.is_file():
+            return p.read_bytes(), path
+        with open(p, "rb") as fh:
+            return read_stream(fh, path), path
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _read_some(stream: Any, n: int) -> bytes:
+    """Up to ``n`` bytes (fewer only at the end of the stream); a text stream's str is encoded as UTF-8."""
+    parts, got = [], 0
+    while got < n:
+        block = stream.read(n - got)
+        if not block:
+            break
+        if isinstance(block, str):
+            block = block.encode("utf-8")
+        parts.append(block)
+        got += len(block)
+    return b"".join(parts)
+
+
+def read_head(stream: Any, label: str) -> bytes:
+    """The first bytes of a stream that is not a regular file (stdin, a FIFO, a device): 64 KiB, or up to the
+    first line break when it is further in (a wide header); refused when they cannot start a table."""
+    head = _read_some(stream, HEAD_BYTES)
+    while len(head) < MAX_FIRST_LINE and not _is_binary_table(head) and b"\n" not in head and b"\r" not in head:
+        more = _read_some(stream, HEAD_BYTES)
+        if not more:
+            break
+        head += more
+    check_head(head, label, regular=False)
+    return head
+
+
+def _is_binary_table(head: bytes) -> bool:
+    return head[:4] == b"PAR1"  # Parquet: binary, lines mean nothing
+
+
+def check_head(head: bytes, label: str, regular: bool = True) -> None:
+    """Refuse the first bytes of an input that cannot be a table: binary (NUL bytes that are not UTF-16 text)
+    or, for a stream, no line break in the first MiB. /dev/zero, /dev/urandom and `yes | tr -d '\\n'` stop here
+    instead of being read into memory without end."""
+    if _is_binary_table(head) or not head:
+        return
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if regular:
+        where = f"{label} is not a text table"
+    else:
+        where = "<stdin> does not hold a table" if label == "<stdin>" else \
+            f"{label} is not a regular file with a table in it"
+    if b"\x00" in head[:HEAD_BYTES] and not utf16:
+        raise DataError(f"{where} (it looks binary: NUL bytes); give a CSV, TSV, Parquet or JSON Lines file")
+    if not regular and len(head) >= MAX_FIRST_LINE and b"\n" not in head and b"\r" not in head:
+        raise DataError(f"{where} (no line break in its first {MAX_FIRST_LINE // 2**20} MiB); give a CSV, TSV, "
+                        "Parquet or JSON Lines file")
+
+
+def read_stream(stream: Any, label: str) -> bytes:
+    """A whole stream that may never end (stdin, a FIFO, a device), read with a bound: its head is checked
+    first (:func:`read_head`) and more than ``MAX_STREAM_BYTES`` is refused."""
+    parts = [read_head(stream, label)]
+    total = len(parts[0])
+    while block := _read_some(stream, 4 * 2**20):
+        parts.append(block)
+        total += len(block)
+        if total > MAX_STREAM_BYTES:
+            raise DataError(f"{label} goes on past {MAX_STREAM_BYTES / 2**30:g} GiB: a stream is held in memory "
+                            "whole to be read, so save the data to a file and give its path")
+    return b"".join(parts)
 
 
 def _decode(raw: bytes, encoding: str | None, label: str) -> str:
@@ -62,6 +138,69 @@ def sniff_separator(sample: str) -> str:
         counts = {sep: lines[0].count(sep) for sep in ",;\t|"}
         best = max(counts, key=counts.get)
         return best if counts[best] else ","
+
+
+def text_lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` with their line ends, one at a time (no copy of the whole text)."""
+    start, n = 0, len(text)
+    while start < n:
+        end = text.find("\n", start)
+        end = n if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
+def _records(lines: Iterable[str], sep: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number where it starts, fields) of each non-blank CSV record, quoted fields as pandas reads them."""
+    if len(sep) == 1:
+        reader = csv.reader(lines, delimiter=sep, skipinitialspace=True)
+        start = 1
+        for fields in reader:
+            if fields and not (len(fields) == 1 and not fields[0].strip()):
+                yield start, fields
+            start = reader.line_num + 1
+    else:  # a regular expression, as pandas takes a separator longer than one character
+        pattern = re.compile(sep)
+        for number, line in enumerate(lines, 1):
+            if line.strip():
+                yield number, pattern.split(line.rstrip("\r\n"))
+
+
+def check_header(lines: Iterable[str], sep: str, label: str) -> None:
+    """Refuse, before the table is parsed, the two header faults pandas would quietly "repair": the same name
+    twice (pandas renames the second 'Age' to 'Age.1') and a first data row with more fields than the header
+    (pandas takes the leading fields as row labels and shifts every column onto its neighbour's name)."""
+    try:
+        records = _records(lines, sep)
+        header = next(records, None)
+        first = next(records, None) if header is not None else None
+    except (csv.Error, re.error, UnicodeError):
+        return  # pandas' own reader says what is wrong with such a file
+    if header is None:
+        return
+    names = [n.strip().lstrip("\ufeff") for n in header[1]]
+    counts = Counter(n for n in names if n)  # blank names: pandas calls them 'Unnamed: N'
+    dupes = [n for n, k in counts.items() if k > 1]
+    if dupes:
+        raise DataError(f"{label} has duplicate column names: {quote_list(dupes)}; give every column its own name")
+    if first is not None and len(first[1]) > len(names):
+        line, fields = first
+        extra = len(fields) - len(names)
+        leading = "field" if extra == 1 else f"{extra} fields"
+        shown = "tab" if sep == "\t" else f"'{sep}'"
+        raise DataError(f"{label}: line {line} has {len(fields)} fields but the header has {len(names)}, so every "
+                        f"column would be misread (pandas takes the first {leading} as row labels and shifts the "
+                        f"rest); quote the value that holds a {shown}, or remove the extra separator(s)")
+
+
+def _check_index(df: pd.DataFrame, label: str) -> None:
+    """The same fault as :func:`check_header`, seen after parsing: pandas made an index of leading fields."""
+    index = df.index
+    if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):
+        columns = len(df.columns)
+        raise DataError(f"{label}: the first data row has {columns + index.nlevels} fields but the header has "
+                        f"{columns}, so every column would shift; quote the value that holds a separator, or "
+                        "remove the extra separator(s)")
 
 
 def _clean_strings(df: pd.DataFrame) -> pd.DataFrame:
@@ -98,9 +237,11 @@ def _read_csv_file_directly(path: str, sep: str | None, encoding: str | None) ->
     p = Path(path)
     if path == "-" or encoding not in (None, "utf-8", "utf8") or p.suffix.lower() in (*_PARQUET, *_JSONL):
         return None
+    if not p.is_file():  # a FIFO or a device: read once, with a bound (_read_source)
+        return None
     try:
         with p.open("rb") as fh:
-            head = fh.read(65536)
+            head = fh.read(HEAD_BYTES)
     except OSError:
         return None
     if not head.strip() or b"\x00" in head or head[:4] == b"PAR1" or head.lstrip()[:1] == b"{":
@@ -113,6 +254,8 @@ def _read_csv_file_directly(path: str, sep: str | None, encoding: str | None) ->
         text = head[:exc.start].decode("utf-8-sig")
     separator = sep or sniff_separator(text)
     separator = "\t" if separator == "\\t" else separator
+    with p.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+        check_header(fh, separator, path)  # reads the header and the first row only
     df = _stream_csv(p, separator) if p.stat().st_size > STREAM_BYTES else None
     if df is None:
         try:
@@ -166,15 +309,17 @@ def read_table(path: str, sep: str | None = None, encoding: str | None = None, s
             df = pd.read_json(io.StringIO(text), lines=True)
         else:
             text = _decode(raw, encoding, label)
-            separator = sep or sniff_separator(text[:65536])
+            separator = sep or sniff_separator(text[:HEAD_BYTES])
             if separator == "\\t":
                 separator = "\t"
+            check_header(text_lines(text), separator, label)
             try:
                 df = pd.read_csv(io.BytesIO(text.encode("utf-8")), sep=separator, engine="pyarrow",
                                  na_values=NA_VALUES, keep_default_na=True)
             except Exception:  # pyarrow is strict about ragged rows; the C parser says what is wrong
                 df = pd.read_csv(io.StringIO(text), sep=separator, na_values=NA_VALUES,
                                  keep_default_na=True, skipinitialspace=True)
+                _check_index(df, label)
     except DataError:
         raise
     except (pd.errors.ParserError, ValueError, UnicodeError) as exc:
@@ -192,10 +337,11 @@ def read_table(path: str, sep: str | None = None, encoding: str | None = None, s
 
 
 def _finish_frame(df: pd.DataFrame, label: str) -> pd.DataFrame:
-    df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
-    dupes = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+    names = [str(c).strip().lstrip("\ufeff") for c in df.columns]
+    df.columns = names
+    dupes = [n for n, k in Counter(names).items() if k > 1]  # linear: 10,000 columns are not 10^8 comparisons
     if dupes:
-        raise DataError(f"{label} has duplicate column names: {quote_list(dupes)}")
+        raise DataError(f"{label} has duplicate column names: {quote_list(dupes)}; give every column its own name")
     return _clean_strings(df)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlcli.errors import SchemaError, did_you_mean, quote_list
+from mlcli.errors import DataError, SchemaError, did_you_mean, quote_list
 
 
 @dataclass
@@ -78,7 +78,29 @@ def prepare_frame(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     return pd.DataFrame(out, index=df.index, copy=False)  # shares the loaded columns, no consolidated copy
 
 
-def check_against_schema(df: pd.DataFrame, schema: Schema, label: str = "the data") -> pd.DataFrame:
+def check_finite(frame: pd.DataFrame, columns: list[str], label: str = "the data",
+                 rows: np.ndarray | None = None) -> None:
+    """Refuse an infinite value (inf, -inf, 1e999) in a numeric column before anything is fitted or predicted:
+    models reject it deep inside, or silently turn it into the largest float. ``rows`` maps positions in
+    ``frame`` to data rows of the file when rows were dropped (a missing target)."""
+    for name in columns:
+        s = frame[name]
+        if pd.api.types.is_bool_dtype(s):
+            continue
+        if not pd.api.types.is_numeric_dtype(s):
+            s = pd.to_numeric(s, errors="coerce")
+        values = s.to_numpy(dtype="float64", na_value=np.nan)
+        bad = np.isinf(values)
+        if bad.any():
+            i = int(np.argmax(bad))
+            row = int(rows[i]) + 1 if rows is not None else i + 1
+            where = "" if label == "the data" else f" of {label}"
+            raise DataError(f"column '{name}'{where} holds an infinite value (row {row}: {values[i]:g}); replace it "
+                            "with a finite number, or leave the cell empty to mark it missing")
+
+
+def check_against_schema(df: pd.DataFrame, schema: Schema, label: str = "the data",
+                         rows: np.ndarray | None = None) -> pd.DataFrame:
     """Check new data against a trained model's schema; return the feature frame or name what is wrong."""
     missing = [c.name for c in schema.used if c.name not in df.columns]
     if missing:
@@ -98,4 +120,6 @@ def check_against_schema(df: pd.DataFrame, schema: Schema, label: str = "the dat
             mistyped.append(f"'{info.name}' should be numeric but holds values like '{values[bad].iloc[0]}'")
     if mistyped:
         raise SchemaError(f"{label} has column(s) of the wrong type: " + "; ".join(mistyped))
-    return prepare_frame(df, schema)
+    X = prepare_frame(df, schema)
+    check_finite(X, schema.by_role("numeric"), label, rows)
+    return X

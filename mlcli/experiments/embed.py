@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -141,9 +142,7 @@ class _Writer:
             if target.is_dir():
                 raise ConfigError(f"-o {path} is a directory; give a file name ending in .parquet, .npy, .csv or "
                                   ".jsonl")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self.tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-            self.fh = open(self.tmp, "wb")
+            self.tmp, self.fh = _temp_file(target)
         else:
             self.fh = self.stdout
 
@@ -188,15 +187,19 @@ class _Writer:
         if self.tmp is None:
             return
         self.fh.close()
-        if self.kind == "npy":
-            final = self.tmp.with_name(self.tmp.name + ".npy")
-            with open(final, "wb") as out, open(self.tmp, "rb") as body:
-                np.lib.format.write_array_header_1_0(
-                    out, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False,
-                          "shape": (self.rows, dim)})
-                while block := body.read(1 << 20):
-                    out.write(block)
-            os.replace(final, self.tmp)
+        if self.kind == "npy":  # the header (which holds the row count) first, then the vectors
+            final, out = _temp_file(Path(self.path))
+            try:
+                with out, open(self.tmp, "rb") as body:
+                    np.lib.format.write_array_header_1_0(
+                        out, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False,
+                              "shape": (self.rows, dim)})
+                    while block := body.read(1 << 20):
+                        out.write(block)
+                os.replace(final, self.tmp)
+            except BaseException:
+                final.unlink(missing_ok=True)
+                raise
         os.replace(self.tmp, self.path)
 
     def abort(self) -> None:
@@ -205,6 +208,19 @@ class _Writer:
                 self.fh.close()
             finally:
                 self.tmp.unlink(missing_ok=True)
+
+
+def _temp_file(target: Path) -> tuple[Path, Any]:
+    """A new temporary file next to ``target``: a unique name, created exclusively (never through a symlink),
+    with the usual permissions; (its path, its binary handle)."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise ConfigError(f"-o {target}: cannot write in directory {target.parent}: {exc.strerror or exc}") from exc
+    mask = os.umask(0o022)
+    os.umask(mask)
+    os.fchmod(fd, 0o666 & ~mask)
+    return Path(name), os.fdopen(fd, "wb")
 
 
 def embed(req: EmbedRequest, notify: Notify = quiet, stdin: Any = None, stdout: Any = None) -> EmbedResult:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlcli.data.dataset import encode_target, row_hashes
+import numpy as np
+
+from mlcli.data.dataset import Notify, encode_target, quiet, row_hashes
 from mlcli.data.read import read_table
-from mlcli.data.schema import check_against_schema
+from mlcli.data.schema import check_against_schema, check_finite
 from mlcli.errors import DataError, did_you_mean
 from mlcli.evaluation.baseline import Baseline
 from mlcli.evaluation.report import EvalReport, measure
@@ -41,19 +43,25 @@ def resolve_threshold(bundle: Bundle, threshold: float | None) -> float | None:
 
 
 def evaluate(bundle_path: str, data_path: str, *, sep: str | None = None, encoding: str | None = None,
-             threshold: float | None = None, stdin: Any = None) -> EvaluateResult:
-    bundle = load_bundle(bundle_path)
+             threshold: float | None = None, stdin: Any = None, trust_pickle: bool = False,
+             notify: Notify = quiet) -> EvaluateResult:
+    bundle = load_bundle(bundle_path, trust_pickle=trust_pickle, notify=notify)
     thr = resolve_threshold(bundle, threshold)
     df = read_table(data_path, sep=sep, encoding=encoding, stdin=stdin)
     target = bundle.meta["target"]
     if target not in df.columns:
         raise DataError(f"evaluate needs labelled data: target column '{target}' not found in {data_path}"
                         f"{did_you_mean(target, df.columns)}; use 'mlcli predict' for unlabelled rows")
-    missing = int(df[target].isna().sum())
-    df = df[df[target].notna()].reset_index(drop=True)
+    present = df[target].notna().to_numpy()
+    missing = int(len(present) - present.sum())
+    df = df[present].reset_index(drop=True)
     if df.empty:
         raise DataError(f"every row of {data_path} has a missing target '{target}'")
-    X = check_against_schema(df, bundle.schema, data_path if data_path != "-" else "<stdin>")
+    label = data_path if data_path != "-" else "<stdin>"
+    rows = np.flatnonzero(present) if missing else None  # an infinite value is named by its row in the file
+    X = check_against_schema(df, bundle.schema, label, rows)
+    if bundle.task == "regression":
+        check_finite(df, [target], label, rows)
     y = encode_target(df[target], bundle.task, bundle.classes)
     report = measure(bundle.pipeline, X, y, bundle.task, bundle.classes, thr)
     seen, warnings = training_rows(row_hashes(X, y), bundle.train_rows())

@@ -45,6 +45,7 @@ class ExplainRequest:
     seed: int = 42
     sep: str | None = None
     encoding: str | None = None
+    trust_pickle: bool = False  # load an old pickle bundle (it can run code)
 
 
 @dataclass
@@ -115,7 +116,7 @@ def _find_row(data: _Data, row: int | None, where: str | None) -> tuple[int, str
 def explain(req: ExplainRequest, notify: Notify = quiet, stdin: Any = None) -> ExplainResult | RowExplanation:
     method = _check_request(req)
     row_mode = req.row is not None or req.where is not None
-    bundle = load_bundle(req.bundle)
+    bundle = load_bundle(req.bundle, trust_pickle=req.trust_pickle, notify=notify)
     pipeline = bundle.pipeline
     model_name = bundle.meta.get("model", type(final_model(pipeline)).__name__)
     target = bundle.meta["target"]

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlcli.data.dataset import Notify, quiet
 from mlcli.data.read import read_table
 from mlcli.data.schema import check_against_schema
 from mlcli.errors import DataError, did_you_mean
@@ -16,9 +17,10 @@ from mlcli.models.bundle import load_bundle
 
 
 def predict(bundle_path: str, data_path: str, *, keep: list[str] | None = None, sep: str | None = None,
-            encoding: str | None = None, threshold: float | None = None, stdin: Any = None) -> pd.DataFrame:
+            encoding: str | None = None, threshold: float | None = None, stdin: Any = None,
+            trust_pickle: bool = False, notify: Notify = quiet) -> pd.DataFrame:
     """One row per input row: the kept columns, the prediction and (classifiers) a probability per class."""
-    bundle = load_bundle(bundle_path)
+    bundle = load_bundle(bundle_path, trust_pickle=trust_pickle, notify=notify)
     thr = resolve_threshold(bundle, threshold)
     df = read_table(data_path, sep=sep, encoding=encoding, stdin=stdin)
     keep_cols = [c.strip() for k in keep or [] for c in k.split(",") if c.strip()]

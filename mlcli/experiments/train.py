@@ -38,7 +38,7 @@ from mlcli.evaluation.scoring import check_threshold
 from mlcli.experiments.checks import Findings, duplicates_across, leak_screen, target_advice
 from mlcli.explain.native import native_importances
 from mlcli.models.build import ModelConfig, build_pipeline
-from mlcli.models.bundle import save_bundle
+from mlcli.models.bundle import check_bundle_path, save_bundle
 from mlcli.models.registry import get_spec
 from mlcli.models.versions import library_versions
 
@@ -125,6 +125,8 @@ def train(req: TrainRequest, notify: Notify = quiet, stdin: Any = None) -> Train
         raise ConfigError("--threshold applies to binary classification only")
     name = spec.display_name(ds.task)
     t_load = time.perf_counter() - t0
+    if not req.out:  # the default path names the model as the task calls it (logreg's regressor: linear)
+        check_bundle_path(default_out(req.data.path, name))
     rows = _holdout(req, ds, y, classes)
     if isinstance(req.model.class_weight, dict):  # labels -> class indices, as the model sees them
         from mlcli.models.steps import class_weight_value
@@ -197,6 +199,8 @@ def _check_request(req: TrainRequest) -> tuple[Any, bool]:
         check_threshold(req.threshold)
     if not 0.0 < req.test_size < 1.0:
         raise ConfigError(f"--test-size must be between 0 and 1, got {req.test_size}")
+    if req.out:
+        check_bundle_path(req.out)
     return spec, auto_threshold
 
 

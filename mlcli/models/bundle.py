@@ -1,7 +1,10 @@
-"""Model bundles: a directory with the fitted pipeline (model.joblib) and mlcli.json.
+"""Model bundles: a directory with the fitted pipeline in a format whose loading builds only known types
+(``mlcli.models.persist``), the training rows' hashes, and mlcli.json, which records a sha256 of every file.
 
+Loading checks the description, every file's hash and every type before anything is built; a bundle from
+before this format (a pickle, ``model.joblib``) is refused unless the caller trusts it (--trust-pickle).
 Writes are atomic: the bundle is written into a temporary sibling directory and renamed into place, so an
-interrupted run never leaves a half-written bundle. Steps that keep large artefacts outside the pickle
+interrupted run never leaves a half-written bundle. Steps that keep large artefacts outside the pipeline file
 (the transformer's weights) implement ``save_artifacts(dir)`` / ``load_artifacts(dir)``.
 """
 
@@ -15,13 +18,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlcli.data.dataset import warn
 from mlcli.data.schema import Schema
-from mlcli.errors import BundleError, ConfigError
+from mlcli.errors import BundleError, ConfigError, first_line
+from mlcli.models.bundle_checks import (
+    clean_stale_temps,
+    file_hashes,
+    validate_meta,
+    verify_files,
+    version_differences,
+)
+from mlcli.models.persist import PIPELINE_FILE, read_pipeline, write_pipeline
 
 META_FILE = "mlcli.json"
-MODEL_FILE = "model.joblib"
+PICKLE_FILE = "model.joblib"  # the format before version 2: a pickle, loaded only with --trust-pickle
 ROWS_FILE = "train_rows.npy"  # sorted 64-bit hashes of the training rows (feature values and target)
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass
@@ -64,43 +76,52 @@ class Bundle:
 
 
 def is_bundle(path: Path) -> bool:
-    return (path / META_FILE).is_file() and (path / MODEL_FILE).is_file()
+    return (path / META_FILE).is_file() and ((path / PIPELINE_FILE).is_file() or (path / PICKLE_FILE).is_file())
 
 
 def _artifact_steps(pipeline: Any):
     steps = getattr(pipeline, "steps", [])
     for name, step in steps:
-        if hasattr(step, "save_artifacts") and hasattr(step, "load_artifacts"):
+        if all(hasattr(step, hook) for hook in ("save_artifacts", "load_artifacts", "forget_saved_artifacts")):
             yield name, step
+
+
+def check_bundle_path(path: str | Path, flag: str = "--out") -> Path:
+    """Fail now, before any work, when a bundle cannot be written to ``path``: an existing file, a non-empty
+    directory that is not a bundle, or a place this process cannot create a directory in (read-only,
+    immutable, no permission)."""
+    target = Path(path)
+    if target.exists() and not target.is_dir():
+        raise ConfigError(f"{flag} {target} exists and is a file; give a directory path")
+    if target.is_dir() and any(target.iterdir()) and not is_bundle(target):
+        raise ConfigError(f"{flag} {target} is a non-empty directory that is not an mlcli bundle; "
+                          "refusing to overwrite it: give another path")
+    parent = target.resolve().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ConfigError(f"{flag} {target}: {parent} is not a directory")
+    try:
+        probe = Path(tempfile.mkdtemp(prefix=".mlcli-write-check-", dir=parent))
+        probe.rmdir()
+    except OSError as exc:
+        raise ConfigError(f"{flag} {target}: cannot write in {parent} ({exc.strerror or exc})") from None
+    return target
 
 
 def save_bundle(path: str | Path, pipeline: Any, meta: dict[str, Any], train_rows: Any = None) -> Path:
     """Write the bundle atomically; ``train_rows``: the hashes of the training rows (data.dataset.row_hashes),
     kept so evaluate and explain can tell when they are given rows the model was trained on."""
-    import joblib
-
-    target = Path(path)
-    if target.exists() and not target.is_dir():
-        raise ConfigError(f"--out {target} exists and is a file; give a directory path")
-    if target.is_dir() and any(target.iterdir()) and not is_bundle(target):
-        raise ConfigError(f"--out {target} is a non-empty directory that is not an mlcli bundle; "
-                          "refusing to overwrite it: give another path")
+    target = check_bundle_path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    clean_stale_temps(target.parent, target.name)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a bundle gets the usual directory permissions
     old = None
     try:
-        for name, step in _artifact_steps(pipeline):
-            step.save_artifacts(tmp / name)
-        joblib.dump(pipeline, tmp / MODEL_FILE, compress=3)
-        if train_rows is not None:
-            import numpy as np
-
-            np.save(tmp / ROWS_FILE, np.unique(np.asarray(train_rows, dtype=np.uint64)), allow_pickle=False)
-        meta = {"format_version": FORMAT_VERSION, **meta}
-        (tmp / META_FILE).write_text(json.dumps(meta, indent=2, default=_json_default) + "\n")
+        _write_files(tmp, pipeline, meta, train_rows)
         if target.exists():
             old = target.with_name(f".{target.name}.old-{os.getpid()}")
             os.replace(target, old)
@@ -115,9 +136,26 @@ def save_bundle(path: str | Path, pipeline: Any, meta: dict[str, Any], train_row
     return target
 
 
-def load_bundle(path: str | Path) -> Bundle:
-    import joblib
+def _write_files(folder: Path, pipeline: Any, meta: dict[str, Any], train_rows: Any) -> None:
+    steps = list(_artifact_steps(pipeline))
+    for name, step in steps:
+        step.save_artifacts(folder / name)
+    try:
+        boosters = write_pipeline(pipeline, folder)
+    finally:  # the weights were left out of this file only: a later copy of the step keeps them
+        for _, step in steps:
+            step.forget_saved_artifacts()
+    if train_rows is not None:
+        import numpy as np
 
+        np.save(folder / ROWS_FILE, np.unique(np.asarray(train_rows, dtype=np.uint64)), allow_pickle=False)
+    meta = {**{k: v for k, v in meta.items() if k not in ("format_version", "files", "boosters")},
+            "format_version": FORMAT_VERSION, "boosters": boosters, "files": file_hashes(folder)}
+    (folder / META_FILE).write_text(json.dumps(meta, indent=2, default=_json_default) + "\n")
+
+
+def read_meta(path: str | Path) -> tuple[Path, dict[str, Any]]:
+    """(the bundle folder, its checked description), without reading anything else."""
     p = Path(path)
     if not p.exists():
         raise BundleError(f"model bundle not found: {p}")
@@ -125,23 +163,49 @@ def load_bundle(path: str | Path) -> Bundle:
         raise BundleError(f"{p} is not an mlcli model bundle (no {META_FILE}); train one with: "
                           f"mlcli train DATA --out {p}")
     try:
-        meta = json.loads((p / META_FILE).read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise BundleError(f"{p / META_FILE} is unreadable: {exc}") from exc
-    if meta.get("format_version", 0) > FORMAT_VERSION:
-        raise BundleError(f"{p} was written by a newer mlcli (bundle format {meta.get('format_version')}); "
-                          "upgrade mlcli to use it")
-    if not (p / MODEL_FILE).is_file():
-        raise BundleError(f"{p} is an incomplete bundle: {MODEL_FILE} is missing")
-    try:
-        pipeline = joblib.load(p / MODEL_FILE)
-    except ModuleNotFoundError as exc:
-        raise BundleError(f"{p} needs the '{exc.name}' package to load, which is not installed") from exc
-    except Exception as exc:
-        raise BundleError(f"{p / MODEL_FILE} could not be loaded: {exc}") from exc
+        meta = json.loads((p / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleError(f"{p / META_FILE} is unreadable: {first_line(exc)}") from None
+    meta = validate_meta(meta, p / META_FILE)
+    if meta["format_version"] > FORMAT_VERSION:
+        raise BundleError(f"{p} was written by a newer mlcli (bundle format {meta['format_version']}, this mlcli "
+                          f"reads up to {FORMAT_VERSION}); upgrade mlcli to use it")
+    return p, meta
+
+
+def load_bundle(path: str | Path, *, trust_pickle: bool = False, notify: Any = None) -> Bundle:
+    """Check, then load a bundle; ``notify`` gets one warning when it was saved with other library versions."""
+    p, meta = read_meta(path)
+    if meta["format_version"] < 2:
+        pipeline = _load_pickle(p, trust_pickle)
+    else:
+        verify_files(p, meta["files"])
+        pipeline = read_pipeline(p, meta["boosters"])
     for name, step in _artifact_steps(pipeline):
         step.load_artifacts(p / name)
+    differences = version_differences(meta.get("libraries"))
+    if differences and notify is not None:
+        warn(notify, f"{p} was saved with other library versions: {', '.join(differences)}; its predictions may "
+                     "differ slightly")
     return Bundle(p, pipeline, meta)
+
+
+def _load_pickle(p: Path, trust_pickle: bool) -> Any:
+    """A bundle of the old format: a pickle, which can run any code when it is loaded."""
+    if not trust_pickle:
+        raise BundleError(f"{p} is an old bundle saved as a pickle ({PICKLE_FILE}), which can run any code when it "
+                          f"is loaded; if you trust where it came from, convert it once: mlcli inspect {p} --upgrade "
+                          "--trust-pickle")
+    if not (p / PICKLE_FILE).is_file():
+        raise BundleError(f"{p} is an incomplete bundle: {PICKLE_FILE} is missing")
+    import joblib
+
+    try:
+        return joblib.load(p / PICKLE_FILE)
+    except ModuleNotFoundError as exc:
+        raise BundleError(f"{p} needs the '{exc.name}' package to load, which is not installed") from None
+    except Exception as exc:  # noqa: BLE001 - whatever a foreign pickle raises
+        raise BundleError(f"{p / PICKLE_FILE} could not be loaded: {first_line(exc)}") from None
 
 
 def _json_default(value: Any) -> Any:

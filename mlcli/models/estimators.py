@@ -26,6 +26,21 @@ def import_object(path: str, spec: ModelSpec | None = None, purpose: str | None 
     return getattr(module, attr)
 
 
+def _clone_from_params(self: Any) -> Any:
+    import copy
+
+    return type(self)(**copy.deepcopy(self.get_params(deep=False)))
+
+
+def _make_clonable(cls: type) -> None:
+    """scikit-learn's clone() refuses CatBoost models given cat_features (CatBoost keeps a copy of the list,
+    and clone checks the parameter is the very object it passed). A model is cloned inside pipelines that
+    fit copies of it (TransformedTargetRegressor for --log-target, cross-validated threshold choice), so such
+    a class gets a __sklearn_clone__ that rebuilds it from its parameters."""
+    if cls.__module__.split(".")[0] == "catboost" and "__sklearn_clone__" not in vars(cls):
+        cls.__sklearn_clone__ = _clone_from_params
+
+
 def parse_value(text: str) -> Any:
     """Turn the text of ``--param key=value`` into a Python value: int, float, bool, None, list or str."""
     lowered = text.strip().lower()
@@ -103,6 +118,7 @@ def make_estimator(name: str, task: str, params: dict[str, Any] | None = None, *
         able = models_for(task)
         raise ConfigError(f"model '{spec.name}' does not do {kind}; models that do: {quote_list(able, 40)}")
     cls = import_object(path, spec)
+    _make_clonable(cls)
     kwargs = dict(spec.defaults)
     kwargs.update(spec.reg_defaults if task == "regression" else spec.clf_defaults)
     if spec.seed_param:

@@ -25,6 +25,7 @@ RENDERERS: dict[str, tuple[str, str | None]] = {
     "runs": ("mlcli.render.runs:render_runs", "mlcli.render.runs:runs_csv"),
     "run": ("mlcli.render.runs:render_run", "mlcli.render.runs:metrics_csv"),
     "runs-compare": ("mlcli.render.runs:render_compare", "mlcli.render.runs:compare_csv"),
+    "inspect": ("mlcli.render.inspect:render_inspect", "mlcli.render.inspect:files_csv"),
 }
 
 

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
-from typing import Any
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
 
 from rich.console import Console
 from rich.markup import escape
+
+from mlcli.errors import ConfigError, redact
 
 
 def stdout_console(width: int | None = None) -> Console:
@@ -55,11 +61,7 @@ def write_rows(frame: Any, fmt: str, path: str | None = None) -> None:
     else:
         text = frame.to_csv(index=False)
     if path:
-        from pathlib import Path
-
-        tmp = Path(path).with_name(f".{Path(path).name}.tmp")
-        tmp.write_text(text)
-        tmp.replace(path)
+        atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -81,11 +83,13 @@ class Notifier:
 
     def __call__(self, message: str) -> None:
         if not self.quiet:
-            self.console.print(f"[dim]mlcli:[/dim] {escape(message)}", highlight=False, markup=True, soft_wrap=True)
+            self.console.print(f"[dim]mlcli:[/dim] {escape(redact(message))}", highlight=False, markup=True,
+                               soft_wrap=True)
 
     def warn(self, message: str) -> None:
         if not self.quiet:
-            self.console.print(f"[yellow]mlcli: warning:[/yellow] {escape(message)}", highlight=False, soft_wrap=True)
+            self.console.print(f"[yellow]mlcli: warning:[/yellow] {escape(redact(message))}", highlight=False,
+                               soft_wrap=True)
 
 
 def library_chatter_to_stderr():
@@ -97,15 +101,58 @@ def library_chatter_to_stderr():
 
 def write_table_file(frame: Any, path: str) -> None:
     """Write rows to a file chosen by extension (.parquet, .jsonl/.json, else CSV), atomically."""
-    from pathlib import Path
-
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.tmp")
-    suffix = target.suffix.lower()
+    suffix = Path(path).suffix.lower()
     if suffix in (".parquet", ".pq"):
-        frame.to_parquet(tmp, index=False)
+        atomic_write(path, lambda fh: frame.to_parquet(fh, index=False))
     elif suffix in (".jsonl", ".json", ".ndjson"):
-        frame.to_json(tmp, orient="records", lines=True, force_ascii=False)
+        atomic_write(path, lambda fh: fh.write(frame.to_json(orient="records", lines=True, force_ascii=False)
+                                               .encode("utf-8")))
     else:
-        frame.to_csv(tmp, index=False, sep="\t" if suffix == ".tsv" else ",")
-    tmp.replace(target)
+        atomic_write(path, lambda fh: fh.write(frame.to_csv(index=False, sep="\t" if suffix == ".tsv" else ",")
+                                               .encode("utf-8")))
+
+
+def check_output_file(path: str | None, flag: str, example: str = "out.csv") -> None:
+    """Refuse an output file that cannot be written, before any work is done: a directory, something that is
+    not a regular file (a device, a FIFO), a folder that does not exist or that this user cannot write in."""
+    if not path:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigError(f"{flag} {path} is a directory; give a file name, e.g. {target / example}")
+    if target.exists() and not target.is_file():
+        raise ConfigError(f"{flag} {path} exists and is not a regular file; give the name of a file to write")
+    folder = target.parent
+    if not folder.is_dir():
+        raise ConfigError(f"{flag} {path}: directory {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"{flag} {path}: cannot write in directory {folder} (permission denied); choose another "
+                          "place")
+
+
+def atomic_write(path: str | Path, write: Callable[[IO[bytes]], Any]) -> None:
+    """Write a file all at once or not at all: ``write(fh)`` fills a temporary file created exclusively, with a
+    unique name, in the same folder (never through a symlink planted there), which then replaces ``path``;
+    on any error or interrupt the temporary file is removed and ``path`` is left as it was."""
+    target = Path(path)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), 0o666 & ~_umask())  # mkstemp makes it private; give it the usual permissions
+            write(fh)
+        os.replace(tmp, target)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -237,6 +237,10 @@ class _TransformerBase(BaseEstimator):
         self.tokenizer_.save_pretrained(str(directory))
         self._weights_saved = True
 
+    def forget_saved_artifacts(self) -> None:
+        """The bundle is written: copies made from now on (pickles) carry the weights again."""
+        self.__dict__.pop("_weights_saved", None)
+
     def load_artifacts(self, directory: str | Path) -> None:
         directory = Path(directory)
         if not (directory / "config.json").is_file() or not any(
@@ -254,8 +258,7 @@ class _TransformerBase(BaseEstimator):
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        if state.pop("_weights_saved", False):  # saved beside the pickle by save_artifacts
-            self.__dict__.pop("_weights_saved", None)
+        if state.pop("_weights_saved", False):  # saved beside the bundle's pipeline file by save_artifacts
             for key in _TORCH_STATE:
                 state.pop(key, None)
         elif "device_" in state:

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from mlcli.errors import MlcliError
+from mlcli.errors import MlcliError, redact_all
 
 SCHEMA_VERSION = 1
 DB_NAME = "history.db"
@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_started ON runs (started);
 """
 _JSON_FIELDS = ("metrics", "recipe", "libraries", "details")
+_REDACTED = ("command_line", "recipe", "error", "data", "details")  # fields that may hold a URL with credentials
 _FIELDS = ("command", "command_line", "status", "started", "finished", "duration", "data", "data_fingerprint",
            "seed", "model", "task", "target", "main_metric", "metrics", "recipe", "libraries", "bundle", "error",
            "details", "mlcli_version", "pid", "host", "cwd")
@@ -284,6 +285,8 @@ def _when_unlocked(statement: Any, wait_s: float = BUSY_TIMEOUT_MS / 1000) -> An
 
 
 def _store(name: str, value: Any) -> Any:
+    if name in _REDACTED:  # a tracking URI's password or token is never stored
+        value = redact_all(value)
     if name in _JSON_FIELDS and value is not None:
         return json.dumps(value, default=str)
     return value
@@ -296,6 +299,9 @@ def _load(row: dict[str, Any]) -> dict[str, Any]:
                 row[name] = json.loads(row[name])
             except (TypeError, ValueError):
                 pass
+    for name in _REDACTED:  # and never shown, even from a record an older mlcli wrote
+        if row.get(name) is not None:
+            row[name] = redact_all(row[name])
     details = row.pop("details", None) or {}
     row.update({k: v for k, v in details.items() if k not in row})
     if row["status"] == "running" and not _alive(row.get("pid"), row.get("host")):

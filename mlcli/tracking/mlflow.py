@@ -12,7 +12,7 @@ import os
 import re
 from typing import Any
 
-from mlcli.errors import MissingDependency
+from mlcli.errors import MissingDependency, redact
 
 EXPERIMENT = "mlcli"  # used unless $MLFLOW_EXPERIMENT_NAME names another
 _MAX_PARAM = 500  # MLflow's limit on a param value's length (older servers)
@@ -41,7 +41,7 @@ def flat_params(recipe: dict[str, Any], prefix: str = "") -> dict[str, str]:
             out.update(flat_params(value, f"{name}."))
             continue
         text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
-        out[_safe(name)] = text[:_MAX_PARAM]
+        out[_safe(name)] = redact(text)[:_MAX_PARAM]
     return out
 
 

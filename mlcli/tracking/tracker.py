@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from mlcli.errors import redact
 from mlcli.tracking.recipe import KeySpec, dump_recipe, recipe_document, write_recipe
 
 
@@ -139,10 +140,10 @@ class MlflowLogger(Integration):
                 run_id = log_run(self.uri, run.command, run.recipe(), fields.get("metrics") or {}, fields.get("bundle"),
                                  history_id=run.history_id, model=fields.get("model"))
         except Exception as exc:  # noqa: BLE001 - the model is trained and saved: warn, do not fail
-            run.notify.warn(f"not logged to MLflow at {self.uri}: {' '.join(str(exc).split())[:300]}")
+            run.notify.warn(redact(f"not logged to MLflow at {self.uri}: {' '.join(str(exc).split())}")[:400])
             return
         run.details["mlflow_run"] = run_id
-        run.notify(f"logged to MLflow at {self.uri} (run {run_id})")
+        run.notify(redact(f"logged to MLflow at {self.uri} (run {run_id})"))
 
 
 class Tracker:

@@ -145,12 +145,12 @@ def test_threshold_out_of_range(mlcli, bundle, small_binary):
 
 
 def test_interrupt_leaves_no_partial_bundle(mlcli, small_binary, tmp_path, monkeypatch):
-    import joblib
+    import skops.io
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(joblib, "dump", interrupted)
+    monkeypatch.setattr(skops.io, "dump", interrupted)  # Ctrl-C while the pipeline file is written
     r = mlcli("train", small_binary, "--model", "logreg", "--out", "m1")
     assert r.exit_code == 130
     assert "interrupted" in r.stderr
@@ -159,10 +159,10 @@ def test_interrupt_leaves_no_partial_bundle(mlcli, small_binary, tmp_path, monke
 
 
 def test_interrupt_keeps_previous_bundle(mlcli, bundle, small_binary, tmp_path, monkeypatch):
-    import joblib
+    import skops.io
 
     before = (tmp_path / bundle / "mlcli.json").read_text()
-    monkeypatch.setattr(joblib, "dump", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
+    monkeypatch.setattr(skops.io, "dump", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
     r = mlcli("train", small_binary, "--model", "rf", "--out", bundle)
     assert r.exit_code == 130
     assert (tmp_path / bundle / "mlcli.json").read_text() == before

@@ -73,10 +73,10 @@ def test_regression_generated(mlcli, small_regression):
 
 
 def test_params_reach_the_model(mlcli, titanic, tmp_path):
-    import joblib
+    from mlcli.models.bundle import load_bundle
 
     train_json(mlcli, titanic, "--model", "svm", "--param", "C=3", "--param", "kernel=rbf", "--out", "svm")
-    pipe = joblib.load(tmp_path / "svm" / "model.joblib")
+    pipe = load_bundle(tmp_path / "svm").pipeline
     svc = pipe.named_steps["model"].estimator
     assert svc.C == 3 and svc.kernel == "rbf"
 

@@ -64,7 +64,7 @@ def test_train_logs_params_metrics_and_bundle(mlcli, small_binary, tmp_path, mon
     assert run.data.metrics == pytest.approx({k: v for k, v in doc["metrics"].items() if v is not None})
     assert run.data.tags["mlcli.command"] == "train" and run.data.tags["mlcli.history_id"] == "1"
     files = {a.path for a in client.list_artifacts(run.info.run_id, "bundle")}
-    assert {"bundle/mlcli.json", "bundle/model.joblib"} <= files
+    assert {"bundle/mlcli.json", "bundle/pipeline.skops"} <= files
     r = mlcli("runs", "show", "1", "--format", "json")
     assert json.loads(r.stdout)["mlflow_run"] == run.info.run_id
 

@@ -48,7 +48,7 @@ def make_splits(y: np.ndarray, task: str, classes: list[Any], folds: int, repeat
         raise DataError(f"--folds {folds} is more than the {len(y)} rows; use --folds {len(y)} or fewer")
     out: list[Split] = []
     for r in range(repeats):
-        rs = seed + r
+        rs = (seed + r) % 2**32  # a seed near the top of the range wraps round, as numpy needs
         if groups is not None:
             splitter = (StratifiedGroupKFold(folds, shuffle=True, random_state=rs) if classify
                         else GroupKFold(folds, shuffle=True, random_state=rs))

@@ -8,7 +8,6 @@ joblib: sequentially, in local worker processes (``jobs``) or on a Dask cluster 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,15 +39,10 @@ from mlcli.models.registry import MODELS, get_spec
 
 
 def _check_out_paths(req: CVRequest) -> None:
-    from mlcli.models.bundle import is_bundle
+    from mlcli.models.bundle import check_bundle_path
 
     if req.save_best:
-        p = Path(req.save_best)
-        if p.exists() and not p.is_dir():
-            raise ConfigError(f"--save-best {p} exists and is a file; give a directory path")
-        if p.is_dir() and any(p.iterdir()) and not is_bundle(p):
-            raise ConfigError(f"--save-best {p} is a non-empty directory that is not an mlcli bundle; "
-                              "refusing to overwrite it: give another path")
+        check_bundle_path(req.save_best, "--save-best")
     if req.timeout is not None and not req.timeout > 0:
         raise ConfigError(f"--timeout must be a positive number of seconds, got {req.timeout}")
 

@@ -1,0 +1,60 @@
+"""The view of `mlcli inspect`: what a bundle holds, its files and hashes, the types loading it builds."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from mlcli.render.tables import fmt_num, render_warnings
+
+
+def render_inspect(console: Console, doc: dict[str, Any]) -> None:
+    classes = f" · classes {', '.join(map(str, doc['classes']))}" if doc.get("classes") else ""
+    head = (f"[bold]{escape(doc['model'])}[/bold] · {doc['task']} · target [bold]{escape(doc['target'])}[/bold]"
+            f"{escape(classes)}\n{escape(doc['format'])} (format {doc['format_version']})")
+    console.print(Panel(head, title=f"mlcli inspect {escape(doc['bundle'])}", expand=False))
+    render_warnings(console, doc)
+    console.print(_files_table(doc["files"]))
+    used = ", ".join(f"{c['name']} ({c['role']})" for c in doc["columns"])
+    console.print(Text(f"Columns: {used}", overflow="fold"))
+    if doc.get("metrics"):
+        shown = " · ".join(f"{k} {fmt_num(v)}" for k, v in doc["metrics"].items() if v is not None)
+        console.print(Text(f"Metrics at train time: {shown}", overflow="fold"))
+    if doc["types"]:
+        mlcli_types = [t["type"] for t in doc["types"] if not t["type"].startswith(("builtins.", "numpy."))]
+        console.print(Text(f"Types loading builds ({len(doc['types'])}, all trusted)" if all(
+            t["trusted"] for t in doc["types"]) else "Types loading builds (some NOT trusted)", style="bold"))
+        console.print(Text(", ".join(mlcli_types), style="dim", overflow="fold"))
+    libs = ", ".join(f"{lib['name']} {lib['saved']}" + (" (differs now)" if lib["differs"] else "")
+                     for lib in doc["libraries"])
+    console.print(Text(f"Saved with: {libs}", style="dim", overflow="fold"))
+
+
+def _files_table(files: list[dict[str, Any]]) -> Table:
+    t = Table(title="Files", box=box.SIMPLE_HEAD, title_justify="left")
+    for name, justify in (("file", "left"), ("holds", "left"), ("bytes", "right"), ("sha256", "left"),
+                          ("check", "left")):
+        t.add_column(name, justify=justify)
+    for f in files:
+        check = Text("—", style="dim") if f["ok"] is None else (
+            Text("matches", style="green") if f["ok"] else Text("DIFFERS", style="bold red"))
+        t.add_row(f["name"], f["role"], "—" if f["bytes"] is None else f"{f['bytes']:,}",
+                  (f["sha256"] or "missing")[:16], check)
+    return t
+
+
+def files_csv(doc: dict[str, Any]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["file", "holds", "bytes", "sha256", "matches_record"])
+    for f in doc["files"]:
+        w.writerow([f["name"], f["role"], f["bytes"], f["sha256"], "" if f["ok"] is None else f["ok"]])
+    return buf.getvalue()
