@@ -47,15 +47,17 @@ def main() -> None:
         a, b = statistics.median(with_screen), statistics.median(without)
         print(f"data: GENERATED {opts.rows:,} rows x {df.shape[1] - 1} columns; default model "
               f"({screened['model']}); {opts.repeats} alternated fresh-process runs each")
-        print(f"train with the leak screen     median {a:6.2f} s   (runs: {', '.join(f'{t:.2f}' for t in with_screen)})")
-        print(f"train with --no-leak-check     median {b:6.2f} s   (runs: {', '.join(f'{t:.2f}' for t in without)})")
+        runs_a, runs_b = ", ".join(f"{t:.2f}" for t in with_screen), ", ".join(f"{t:.2f}" for t in without)
+        print(f"train with the leak screen     median {a:6.2f} s   (runs: {runs_a})")
+        print(f"train with --no-leak-check     median {b:6.2f} s   (runs: {runs_b})")
         print(f"screen cost: {a - b:+.2f} s = {100 * (a - b) / b:+.1f} % of a default train (goal: under 10 %)")
         print(f"leaks found on honest data: {screened['leaks']}")
         rng = __import__("numpy").random.default_rng(1)
         df["copy"] = df["target"].where(rng.random(len(df)) > 0.01, 1 - df["target"])
         df.to_csv(path, index=False)
         _, leaky = _run(base)
-        print(f"leaks found with a planted copy of the target: {[(lk['columns'], lk['score']) for lk in leaky['leaks']]}")
+        found = [(lk["columns"], lk["score"]) for lk in leaky["leaks"]]
+        print(f"leaks found with a planted copy of the target: {found}")
 
 
 if __name__ == "__main__":

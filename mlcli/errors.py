@@ -79,18 +79,19 @@ def first_line(exc: BaseException, *, with_type: bool = False) -> str:
     return line or type(exc).__name__
 
 
-# scheme://user:password@host -> scheme://user:***@host (a password may hold ':' or '/', never '@' or a blank)
-_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:?#]*):[^\s@]*@")
+# scheme://user:password@host -> scheme://user:***@host (a password may hold ':' or '/', never '@' or a blank;
+# 'scheme:/user:...' too: what a URL becomes once it has been through a file-path normalisation)
+_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*:/{1,2}[^\s/@:?#]*):[^\s@]*@")
 # ?token=..., &password=..., api_key=..., access_token=..., secret=...
 _QUERY_SECRET = re.compile(r"(?P<head>[?&;][^=&\s#]*?(?:token|password|passwd|pwd|secret|api[_-]?key)"
-                           r"[^=&\s#]*=)[^&\s#]*", re.IGNORECASE)
+                           r"[^=&\s#]*=)[^&;\s#]*", re.IGNORECASE)
 
 
 def redact(text: str) -> str:
     """``text`` with the credentials of any URL in it replaced by ``***``: the password of
     ``scheme://user:password@host`` and the value of a ``token=`` / ``password=`` / ``secret=`` / ``api_key=``
     query parameter. Used wherever a command line, recipe, notice or error may hold a tracking URI."""
-    if "://" not in text and "=" not in text:
+    if ":/" not in text and "=" not in text:
         return text
     return _QUERY_SECRET.sub(r"\g<head>***", _URL_PASSWORD.sub(r"\g<head>:***@", text))
 

@@ -112,9 +112,9 @@ def root(version: bool = typer.Option(False, "--version", callback=_version, is_
 
 
 def _register() -> None:
-    from mlcli.cli import balance, cv, embed, evaluate, explain, models, train
+    from mlcli.cli import balance, cv, embed, evaluate, explain, inspect, models, train
 
-    for module in (train, evaluate, models, cv, balance, embed, explain):
+    for module in (train, evaluate, models, cv, balance, embed, explain, inspect):
         module.register(app)
     from mlcli.cli import runs, tracking
 

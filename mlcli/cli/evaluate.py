@@ -19,6 +19,7 @@ def evaluate(
     threshold: o.Threshold = None,
     sep: o.Sep = None,
     encoding: o.Encoding = None,
+    trust_pickle: o.TrustPickle = False,
     fmt: o.Format = None,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
@@ -33,7 +34,8 @@ def evaluate(
 
     notify = Notifier(state.quiet)
     with library_chatter_to_stderr():
-        result = run_evaluate(bundle, data, sep=sep, encoding=encoding, threshold=threshold)
+        result = run_evaluate(bundle, data, sep=sep, encoding=encoding, threshold=threshold,
+                              trust_pickle=trust_pickle, notify=notify)
     if result.dropped_rows:
         notify(f"dropped {result.dropped_rows} row(s) with a missing target")
     doc = result.to_dict()
@@ -53,6 +55,7 @@ def predict(
     threshold: o.Threshold = None,
     sep: o.Sep = None,
     encoding: o.Encoding = None,
+    trust_pickle: o.TrustPickle = False,
     fmt: o.Format = None,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
@@ -65,10 +68,11 @@ def predict(
 
     check_output_file(output, "--output", "predictions.csv")  # before the model is loaded or anything is predicted
     from mlcli.experiments.predict import predict as run_predict
-    from mlcli.render.output import library_chatter_to_stderr, resolve_format, stdout_console, write_rows
+    from mlcli.render.output import Notifier, library_chatter_to_stderr, resolve_format, stdout_console, write_rows
 
     with library_chatter_to_stderr():
-        frame = run_predict(bundle, data, keep=keep, sep=sep, encoding=encoding, threshold=threshold)
+        frame = run_predict(bundle, data, keep=keep, sep=sep, encoding=encoding, threshold=threshold,
+                            trust_pickle=trust_pickle, notify=Notifier(state.quiet))
     if output:
         fmt = fmt if fmt in ("json", "csv") else ("json" if output.endswith((".json", ".jsonl")) else "csv")
     else:

@@ -38,6 +38,7 @@ def explain(
     seed: o.Seed = 42,
     sep: o.Sep = None,
     encoding: o.Encoding = None,
+    trust_pickle: o.TrustPickle = False,
     fmt: o.Format = None,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
@@ -59,7 +60,7 @@ def explain(
 
         check_plot_path(plot)
     req = ExplainRequest(bundle, data, method, repeats, importance_type, row, where, sample, background, seed,
-                         sep, encoding)
+                         sep, encoding, trust_pickle)
     result = run_explain(req, notify=notify)
     doc = result.to_dict()
     is_row = isinstance(result, RowExplanation)

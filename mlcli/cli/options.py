@@ -92,6 +92,9 @@ ClassWeight = Annotated[Optional[str], typer.Option("--class-weight", help="bala
 TrainThreshold = Annotated[Optional[str], typer.Option(
     "--threshold", help="Binary models: a decision threshold in (0, 1), or auto to choose it on out-of-fold "
                         "predictions of the training rows.")]
+TrustPickle = Annotated[bool, typer.Option(
+    "--trust-pickle", help="Load a bundle of the old pickle format (model.joblib). DANGEROUS: loading a pickle "
+                           "runs any code it holds; use it only for a bundle you made yourself.")]
 LogTarget = Annotated[bool, typer.Option(
     "--log-target", help="Regression: fit on log(1 + target) and predict in the target's own units (for "
                          "positive, skewed targets such as prices).")]

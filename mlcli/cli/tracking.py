@@ -25,7 +25,7 @@ import typer
 from mlcli.tracking.recipe import RECIPE_COMMANDS
 
 TRACKED_COMMANDS = ("train", "cv", "evaluate")
-NOT_RECIPE_KEYS = {"fmt", "quiet", "debug", "recipe", "save_recipe", "mlflow", "mlcli_ctx"}
+NOT_RECIPE_KEYS = {"fmt", "quiet", "debug", "recipe", "save_recipe", "mlflow", "mlcli_ctx", "trust_pickle"}
 RECIPE_KEY = {"param": "params"}  # parameter name -> recipe key, where they differ
 KIND_BY_NAME = {"param": "params", "grid": "grid"}  # key=value options that a recipe writes as mappings
 INPUT_PATHS = {"data", "test", "base_model", "bundle"}

@@ -66,7 +66,8 @@ def read_head(stream: Any, label: str) -> bytes:
     """The first bytes of a stream that is not a regular file (stdin, a FIFO, a device): 64 KiB, or up to the
     first line break when it is further in (a wide header); refused when they cannot start a table."""
     head = _read_some(stream, HEAD_BYTES)
-    while len(head) < MAX_FIRST_LINE and not _is_binary_table(head) and b"\n" not in head and b"\r" not in head:
+    while (len(head) < MAX_FIRST_LINE and not _is_binary_table(head) and b"\x00" not in head
+           and b"\n" not in head and b"\r" not in head):
         more = _read_some(stream, HEAD_BYTES)
         if not more:
             break
@@ -188,9 +189,10 @@ def check_header(lines: Iterable[str], sep: str, label: str) -> None:
         extra = len(fields) - len(names)
         leading = "field" if extra == 1 else f"{extra} fields"
         shown = "tab" if sep == "\t" else f"'{sep}'"
-        raise DataError(f"{label}: line {line} has {len(fields)} fields but the header has {len(names)}, so every "
-                        f"column would be misread (pandas takes the first {leading} as row labels and shifts the "
-                        f"rest); quote the value that holds a {shown}, or remove the extra separator(s)")
+        raise DataError(f"{label}: line {line} has {len(fields)} fields but the header has {len(names)}, so the "
+                        f"columns would be misaligned (the first {leading} would become row labels and every value "
+                        f"would sit under its neighbour's name); quote the value that holds a {shown}, or remove the "
+                        "extra separator(s)")
 
 
 def _check_index(df: pd.DataFrame, label: str) -> None:
