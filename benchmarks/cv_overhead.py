@@ -46,6 +46,36 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from lightgbm import LGBMClassifier
 from xgboost import XGBClassifier
 
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.model_selection import train_test_split
+
+
+class Stopped(ClassifierMixin, BaseEstimator):
+    """Early stopping as mlcli does it: 2,000 rounds at most, 50 rounds of patience, 10 % of the rows fitted on."""
+
+    def __init__(self, est=None):
+        self.est = est
+
+    def fit(self, X, y):
+        a, v = train_test_split(np.arange(len(y)), test_size=0.1, stratify=y, random_state=42)
+        self.m_ = clone(self.est)
+        if type(self.m_).__name__ == "XGBClassifier":
+            self.m_.set_params(early_stopping_rounds=50)
+            self.m_.fit(X[a], y[a], eval_set=[(X[v], y[v])], verbose=False)
+        else:
+            import lightgbm
+            self.m_.fit(X[a], y[a], eval_X=(X[v],), eval_y=(y[v],),
+                        callbacks=[lightgbm.early_stopping(50, verbose=False)])
+        self.classes_ = self.m_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.m_.predict_proba(X)
+
+    def predict(self, X):
+        return self.m_.predict(X)
+
+
 path, target, models = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
 import joblib
 threads = max(1, joblib.cpu_count() // 2)  # 2 fold fits at a time; mlcli cv --jobs 2 gives each this many
@@ -68,10 +98,10 @@ def pipeline(model):
                                      ("onehot", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=0.01,
                                                               max_categories=50))]), [c]) for c in cat]
     est = {"logreg": lambda: LogisticRegression(max_iter=2000, random_state=42),
-           "xgboost": lambda: XGBClassifier(n_estimators=300, learning_rate=0.05, max_depth=6, tree_method="hist",
-                                            verbosity=0, random_state=42, n_jobs=threads),
-           "lightgbm": lambda: LGBMClassifier(n_estimators=300, learning_rate=0.05, verbose=-1, random_state=42,
-                                              n_jobs=threads)}[model]()
+           "xgboost": lambda: Stopped(XGBClassifier(n_estimators=2000, learning_rate=0.1, max_depth=6,
+                                                    tree_method="hist", verbosity=0, random_state=42, n_jobs=threads)),
+           "lightgbm": lambda: Stopped(LGBMClassifier(n_estimators=2000, learning_rate=0.1, verbose=-1,
+                                                      random_state=42, n_jobs=threads))}[model]()
     return Pipeline([("preprocess", ColumnTransformer(parts, sparse_threshold=0.3)), ("model", est)])
 
 

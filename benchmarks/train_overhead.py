@@ -26,6 +26,36 @@ from sklearn.metrics import accuracy_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
+
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+
+
+class Stopped(ClassifierMixin, BaseEstimator):
+    """Early stopping as mlcli does it: 2,000 rounds at most, 50 rounds of patience, 10 % of the rows fitted on."""
+
+    def __init__(self, est=None):
+        self.est = est
+
+    def fit(self, X, y):
+        a, v = train_test_split(np.arange(len(y)), test_size=0.1, stratify=y, random_state=42)
+        self.m_ = clone(self.est)
+        if type(self.m_).__name__ == "XGBClassifier":
+            self.m_.set_params(early_stopping_rounds=50)
+            self.m_.fit(X[a], y[a], eval_set=[(X[v], y[v])], verbose=False)
+        else:
+            import lightgbm
+            self.m_.fit(X[a], y[a], eval_X=(X[v],), eval_y=(y[v],),
+                        callbacks=[lightgbm.early_stopping(50, verbose=False)])
+        self.classes_ = self.m_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.m_.predict_proba(X)
+
+    def predict(self, X):
+        return self.m_.predict(X)
+
+
 path, target, model, out = sys.argv[1:5]
 df = pd.read_csv(path, engine="pyarrow")
 y = df.pop(target).to_numpy()
@@ -41,10 +71,11 @@ parts += [(c, TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, max_feature
 pre = ColumnTransformer(parts, sparse_threshold=0.3)
 if model == "xgboost":
     from xgboost import XGBClassifier
-    est = XGBClassifier(n_estimators=300, learning_rate=0.05, max_depth=6, tree_method="hist", n_jobs=2, random_state=42)
+    est = Stopped(XGBClassifier(n_estimators=2000, learning_rate=0.1, max_depth=6, tree_method="hist", n_jobs=2,
+                                random_state=42))
 else:
     from lightgbm import LGBMClassifier
-    est = LGBMClassifier(n_estimators=300, learning_rate=0.05, verbose=-1, n_jobs=2, random_state=42)
+    est = Stopped(LGBMClassifier(n_estimators=2000, learning_rate=0.1, verbose=-1, n_jobs=2, random_state=42))
 pipe = Pipeline([("pre", pre), ("model", est)])
 Xtr, Xte, ytr, yte = train_test_split(df, y, test_size=0.2, random_state=42, stratify=y)
 pipe.fit(Xtr, ytr)

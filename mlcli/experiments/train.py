@@ -39,6 +39,7 @@ from mlcli.experiments.checks import Findings, duplicates_across, leak_screen, t
 from mlcli.explain.native import native_importances
 from mlcli.models.build import ModelConfig, build_pipeline
 from mlcli.models.bundle import check_bundle_path, save_bundle
+from mlcli.models.early_stopping import stopping_line, stopping_of
 from mlcli.models.registry import get_spec
 from mlcli.models.versions import library_versions
 
@@ -74,6 +75,7 @@ class TrainResult:
     threshold_tuning: dict[str, Any] | None = None
     baseline: dict[str, Any] = field(default_factory=dict)  # the trivial model's metrics on the held-out rows
     findings: Findings = field(default_factory=Findings)
+    early_stopping: dict[str, Any] | None = None  # the rounds early stopping chose (boosters), else None
 
     @property
     def gap(self) -> dict[str, Any]:
@@ -97,7 +99,7 @@ class TrainResult:
             "timings": self.timings, "bundle": self.bundle, "balance": self.balance,
             "threshold_tuning": self.threshold_tuning, "target_reason": self.target_reason,
             "baseline": self.baseline, "warnings": self.findings.warnings, "leaks": self.findings.leaks,
-            "duplicates": self.findings.duplicates,
+            "duplicates": self.findings.duplicates, "early_stopping": self.early_stopping,
         }
 
 
@@ -142,6 +144,9 @@ def train(req: TrainRequest, notify: Notify = quiet, stdin: Any = None) -> Train
     notify(f"fitting {name} on {len(rows.X_train)} rows, {len(ds.schema.used)} columns ({ds.task})")
     _fit(pipeline, rows.X_train, rows.y_train, name)
     t_fit = time.perf_counter() - t1
+    stopping = stopping_of(pipeline.steps[-1][1])
+    if stopping:
+        notify(stopping_line(stopping))
     train_hashes = _duplicates(rows, findings, notify)  # after the fit: the hashes add nothing to its peak
     t2 = time.perf_counter()
     if tuning:
@@ -156,14 +161,15 @@ def train(req: TrainRequest, notify: Notify = quiet, stdin: Any = None) -> Train
     baseline = Baseline.fit(ds.task, rows.y_train, len(classes))
     importances = native_importances(pipeline)
     meta = bundle_meta(ds, req.model, classes, threshold, test_report.metrics, train_report.metrics,
-                       importances, len(rows.X_train), len(rows.X_test), summary, baseline, findings.warnings)
+                       importances, len(rows.X_train), len(rows.X_test), summary, baseline, findings.warnings,
+                       early_stopping=stopping)
     path = save_bundle(req.out or default_out(req.data.path, name), pipeline, meta, train_rows=train_hashes)
     timings = {"load": round(t_load, 3), "fit": round(t_fit, 3), "predict": round(t_eval, 3),
                "total": round(time.perf_counter() - t0, 3)}
     return TrainResult(name, ds.schema, len(rows.X_train), len(rows.X_test), test_report, train_report,
                        importances, timings, str(path), ds.target_reason, ds.dropped_rows, req.model.params,
                        ds.source, balance=_balance_label(req.model), threshold_tuning=tuning,
-                       baseline=baseline.metrics(rows.y_test), findings=findings)
+                       baseline=baseline.metrics(rows.y_test), findings=findings, early_stopping=stopping)
 
 
 def _before_fit(req: TrainRequest, ds: Dataset, notify: Notify, rows: Holdout) -> Findings:
@@ -268,7 +274,8 @@ def _balance_label(config: ModelConfig) -> str | None:
 def bundle_meta(ds: Dataset, config: ModelConfig, classes: list[Any], threshold: float | None,
                 metrics: dict[str, Any], train_metrics: dict[str, Any], importances: list[dict[str, Any]],
                 train_rows: int, test_rows: int, summary: dict[str, Any] | None = None,
-                baseline: Baseline | None = None, warnings: list[str] | None = None) -> dict[str, Any]:
+                baseline: Baseline | None = None, warnings: list[str] | None = None,
+                early_stopping: dict[str, Any] | None = None) -> dict[str, Any]:
     """The mlcli.json of a bundle (shared by train and cv --save-best)."""
     spec = get_spec(config.model)
     summary = summary or data_summary(ds)
@@ -289,6 +296,7 @@ def bundle_meta(ds: Dataset, config: ModelConfig, classes: list[Any], threshold:
         "log_target": config.log_target,
         "baseline": baseline.to_dict() if baseline is not None else None,
         "warnings": warnings or [],
+        "early_stopping": early_stopping,
     }
 
 

@@ -58,6 +58,10 @@ def build_pipeline(schema: Schema, config: ModelConfig):
     if class_weight is not None and balance != "none":
         raise ConfigError("use either a resampling --balance method or class weights, not both")
     model_params, balance_params = split_params(spec, schema.task, balance, config.params, config.balance_params)
+    from mlcli.models.early_stopping import take_options, wrap
+
+    # with a resampler, copied or synthetic rows would sit in the validation slice too: no early stopping
+    model_params, stopping = take_options(spec.early_stopping, model_params, allowed=balance == "none")
     if class_weight is not None:
         if spec.class_weight is None:
             raise ConfigError(f"model '{spec.name}' does not take class weights; use --balance oversample "
@@ -71,6 +75,8 @@ def build_pipeline(schema: Schema, config: ModelConfig):
             extra["class_weight"] = class_weight
     estimator = make_estimator(spec.name, schema.task, model_params, seed=config.seed,
                                n_threads=config.n_threads or default_threads(), extra=extra)
+    if stopping is not None:
+        estimator = wrap(estimator, stopping, schema.task, config.seed)
     if class_weight is not None and spec.class_weight == "sample_weight":
         from mlcli.models.steps import ClassWeighted
 
@@ -87,7 +93,16 @@ def build_pipeline(schema: Schema, config: ModelConfig):
         return Pipeline([("preprocess", text_pipeline_input(schema, spec.name, estimator)), ("model", estimator)])
     pre = build_preprocessor(schema, config.preprocess, scale=scale,
                              native_categorical=spec.native_categorical, dense=spec.dense)
-    return Pipeline([("preprocess", pre), ("model", estimator)])
+    return Pipeline([("preprocess", pre), *_dense_step(spec), ("model", estimator)])
+
+
+def _dense_step(spec: Any) -> list[tuple[str, Any]]:
+    """Tree ensembles get a dense float32 matrix when it is small (``DenseIfSmall``)."""
+    if not spec.densify:
+        return []
+    from mlcli.models.steps import DenseIfSmall
+
+    return [("dense", DenseIfSmall())]
 
 
 def _target_transforms(estimator: Any, spec: Any, schema: Schema, config: ModelConfig) -> Any:
@@ -177,4 +192,4 @@ def _resampling_pipeline(schema: Schema, config: ModelConfig, spec, scale: str, 
         steps.append(("encode", ColumnTransformer(
             [("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False), list(range(n_cat)))],
             remainder="passthrough")))
-    return ImbPipeline(steps + [("model", estimator)])
+    return ImbPipeline(steps + _dense_step(spec) + [("model", estimator)])

@@ -54,24 +54,26 @@ MODEL_ENTRIES: tuple[ModelSpec, ...] = (
     ModelSpec(
         "tree", "Decision tree (CART)",
         classifier=_SK + "tree:DecisionTreeClassifier", regressor=_SK + "tree:DecisionTreeRegressor",
-        scale=False, fast=True, aliases=("dt", "decision-tree", "cart"), explainer="tree"),
+        scale=False, densify=True, fast=True, aliases=("dt", "decision-tree", "cart"), explainer="tree"),
     ModelSpec(
         "rf", "Random forest",
         classifier=_SK + "ensemble:RandomForestClassifier", regressor=_SK + "ensemble:RandomForestRegressor",
-        threads_param="n_jobs", scale=False, aliases=("random-forest", "randomforest"), explainer="tree"),
+        threads_param="n_jobs", scale=False, densify=True, aliases=("random-forest", "randomforest"),
+        explainer="tree"),
     ModelSpec(
         "extratrees", "Extremely randomised trees",
         classifier=_SK + "ensemble:ExtraTreesClassifier", regressor=_SK + "ensemble:ExtraTreesRegressor",
-        threads_param="n_jobs", scale=False, aliases=("et", "extra-trees"), explainer="tree"),
+        threads_param="n_jobs", scale=False, densify=True, aliases=("et", "extra-trees"), explainer="tree"),
     ModelSpec(
         "hgb", "Histogram gradient boosting (scikit-learn)",
         classifier=_SK + "ensemble:HistGradientBoostingClassifier",
         regressor=_SK + "ensemble:HistGradientBoostingRegressor",
-        scale=False, dense=True, fast=True, aliases=("histgb", "hist-gradient-boosting"), explainer="tree"),
+        scale=False, dense=True, fast=True, aliases=("histgb", "hist-gradient-boosting"), explainer="tree",
+        early_stopping="native"),
     ModelSpec(
         "adaboost", "AdaBoost",
         classifier=_SK + "ensemble:AdaBoostClassifier", regressor=_SK + "ensemble:AdaBoostRegressor",
-        scale=False, class_weight="sample_weight", aliases=("ada",)),
+        scale=False, densify=True, class_weight="sample_weight", aliases=("ada",)),
     ModelSpec(
         "sgd", "Linear model fitted by stochastic gradient descent (logistic loss / squared loss)",
         classifier=_SK + "linear_model:SGDClassifier", regressor=_SK + "linear_model:SGDRegressor",
@@ -91,20 +93,21 @@ MODEL_ENTRIES: tuple[ModelSpec, ...] = (
         defaults={"n_estimators": 300, "learning_rate": 0.05, "max_depth": 6, "tree_method": "hist",
                   "verbosity": 0},
         threads_param="n_jobs", scale=False, class_weight="sample_weight", fast=True, aliases=("xgb",),
-        explainer="xgboost"),
+        explainer="xgboost", early_stopping="xgboost"),
     ModelSpec(
         "lightgbm", "LightGBM gradient-boosted trees",
         classifier="lightgbm:LGBMClassifier", regressor="lightgbm:LGBMRegressor",
         package="lightgbm", install="lightgbm",
         defaults={"n_estimators": 300, "learning_rate": 0.05, "verbose": -1, "importance_type": "gain"},
-        threads_param="n_jobs", scale=False, fast=True, aliases=("lgbm", "lgb"), explainer="lightgbm"),
+        threads_param="n_jobs", scale=False, fast=True, aliases=("lgbm", "lgb"), explainer="lightgbm",
+        early_stopping="lightgbm"),
     ModelSpec(
         "catboost", "CatBoost gradient-boosted trees (categoricals handled natively)",
         classifier="catboost:CatBoostClassifier", regressor="catboost:CatBoostRegressor",
         package="catboost", install="catboost",
-        defaults={"iterations": 500, "verbose": 0, "allow_writing_files": False},
+        defaults={"iterations": 500, "one_hot_max_size": 64, "verbose": 0, "allow_writing_files": False},
         seed_param="random_seed", threads_param="thread_count", scale=False, native_categorical=True,
-        class_weight="auto_class_weights", aliases=("cb", "cat"), explainer="catboost"),
+        class_weight="auto_class_weights", aliases=("cb", "cat"), explainer="catboost", early_stopping="catboost"),
     ModelSpec(
         "transformer", "Fine-tuned transformer on the text columns (default base: all-MiniLM-L6-v2, offline)",
         classifier="mlcli.text.estimator:TransformerClassifier", regressor="mlcli.text.estimator:TransformerRegressor",
@@ -123,14 +126,14 @@ MODEL_ENTRIES: tuple[ModelSpec, ...] = (
         "balanced-rf", "Balanced random forest: each tree on a balanced bootstrap (imbalanced-learn)",
         classifier="imblearn.ensemble:BalancedRandomForestClassifier", package="imblearn", install="imbalanced-learn",
         defaults={"sampling_strategy": "all", "replacement": True, "bootstrap": False},
-        threads_param="n_jobs", scale=False, aliases=("brf", "balanced-random-forest")),
+        threads_param="n_jobs", scale=False, densify=True, aliases=("brf", "balanced-random-forest")),
     ModelSpec(
         "easy-ensemble", "Easy ensemble: AdaBoost learners on balanced under-samples (imbalanced-learn)",
         classifier="imblearn.ensemble:EasyEnsembleClassifier", package="imblearn", install="imbalanced-learn",
         threads_param="n_jobs",
-        scale=False, class_weight=None, aliases=("easyensemble",)),
+        scale=False, densify=True, class_weight=None, aliases=("easyensemble",)),
     ModelSpec(
         "rusboost", "RUSBoost: boosting with random under-sampling at each round (imbalanced-learn)",
         classifier="imblearn.ensemble:RUSBoostClassifier", package="imblearn", install="imbalanced-learn",
-        scale=False, class_weight=None),
+        scale=False, densify=True, class_weight=None),
 )

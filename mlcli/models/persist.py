@@ -50,7 +50,8 @@ BUILDING_BLOCKS = (
     "scipy.sparse:csc_matrix", "numpy.random:RandomState", "numpy.random:Generator",
 )
 STEP_MODULES = ("mlcli.features.transformers", "mlcli.features.onehot", "mlcli.features.preprocess",
-                "mlcli.models.steps", "mlcli.text.columns", "mlcli.text.embedding", "mlcli.text.estimator")
+                "mlcli.models.steps", "mlcli.models.early_stopping", "mlcli.text.columns", "mlcli.text.embedding",
+                "mlcli.text.estimator")
 
 
 def _qualified(path: str) -> str | None:

@@ -29,6 +29,10 @@ class ModelSpec:
     threads_param: str | None = None
     scale: bool = True  # scale numeric features by default (--scale auto)
     dense: bool = False  # needs a dense matrix
+    densify: bool = False  # tree ensembles: a dense float32 matrix when it is small (models.steps.DenseIfSmall)
+    # early stopping on a slice of the training rows: xgboost | lightgbm | catboost (mlcli.models.early_stopping)
+    # or native (the estimator's own early_stopping parameter); None: never
+    early_stopping: str | None = None
     native_categorical: bool = False  # takes raw categorical columns (CatBoost)
     calibrate: bool = False  # classifier gets probabilities through CalibratedClassifierCV
     class_weight: str | None = "class_weight"  # how it takes class weights: its parameter, or "sample_weight"

@@ -167,13 +167,9 @@ def fitted():
 
 
 def _library_estimator(pipe) -> object:
-    """The library's estimator in an unfitted pipeline: inside ClassWeighted and CalibratedClassifierCV."""
-    model = final_model(pipe)
-    if isinstance(model, ClassWeighted):
-        model = model.estimator
-    if type(model).__name__ == "CalibratedClassifierCV":
-        model = model.estimator
-    return model
+    """The library's estimator in an unfitted pipeline: inside class weights, early stopping, calibration and
+    a target transform."""
+    return unwrap(final_model(pipe))
 
 
 # ---------------------------------------------------------------------------------------------------- checks

@@ -1,0 +1,234 @@
+"""Early stopping for the gradient-boosted trees: a large iteration budget, stopped on a validation slice.
+
+The slice is carved from the rows the model is fitted on — inside ``cv`` a fold's *training* rows, inside
+``train`` the training split — never from the rows it is scored on, so nothing leaks. The slice is stratified
+for classification. XGBoost, LightGBM and CatBoost are wrapped (:class:`EarlyStoppedClassifier` /
+:class:`EarlyStoppedRegressor`); scikit-learn's histogram boosting stops with its own ``early_stopping``.
+
+After the fit the library model holds only the iterations up to the best one (XGBoost's trees are cut there,
+CatBoost keeps its best model, LightGBM saves and predicts its best iteration), so predictions, SHAP values and
+the saved bundle all use the same trees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
+
+from mlcli.errors import ConfigError
+
+BUDGET = 2000  # iterations at most, when the user gives no count
+PATIENCE = 50  # rounds without improvement on the validation slice before stopping
+FRACTION = 0.1  # of the training rows, for the validation slice
+MIN_ROWS = 1000  # fewer training rows: no slice is carved, the model's usual iteration count is fitted
+KEYS = ("early_stopping", "early_stopping_rounds", "validation_fraction")
+
+
+@dataclass(frozen=True)
+class Route:
+    """How one library stops early: its iteration parameter and the learning rate used with the budget."""
+
+    iterations: str
+    learning_rate: float
+
+
+ROUTES = {"xgboost": Route("n_estimators", 0.1), "lightgbm": Route("n_estimators", 0.1),
+          "catboost": Route("iterations", 0.1)}
+
+
+def parse_switch(value: Any) -> bool:
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", "none"):
+        return False
+    raise ConfigError(f"--param early_stopping must be true or false, got '{value}'")
+
+
+def take_options(route: str | None, params: dict[str, Any], allowed: bool = True
+                 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Split mlcli's early-stopping keys off the model parameters: (the model's parameters, the options, or
+    None when early stopping is off). ``route`` is the registry entry's ``early_stopping`` (None: never);
+    ``allowed`` False (a resampling pipeline) keeps the model's usual iteration count."""
+    params = dict(params)
+    given = {k: params.pop(k) for k in KEYS if k in params and route not in (None, "native")}
+    if route is None or (not allowed and route != "native"):
+        return params, None
+    if route == "native":  # scikit-learn's histogram boosting: its own early_stopping, validation_fraction
+        on = parse_switch(params.get("early_stopping", True))
+        params["early_stopping"] = on
+        if on:
+            params.setdefault("max_iter", BUDGET)
+            params.setdefault("n_iter_no_change", PATIENCE)
+            params.setdefault("validation_fraction", FRACTION)
+        return params, None
+    if not parse_switch(given.get("early_stopping", True)):
+        return params, None
+    rounds = given.get("early_stopping_rounds", PATIENCE)
+    fraction = given.get("validation_fraction", FRACTION)
+    if rounds in (None, 0, "0", "none", "None"):
+        return params, None
+    if not isinstance(rounds, int) or rounds < 1:
+        raise ConfigError(f"--param early_stopping_rounds must be a whole number of rounds, got '{rounds}'")
+    if not isinstance(fraction, (int, float)) or not 0 < fraction < 0.5:
+        raise ConfigError(f"--param validation_fraction must be between 0 and 0.5, got '{fraction}'")
+    spec = ROUTES[route]
+    budget = params.pop(spec.iterations, BUDGET)
+    params.setdefault("learning_rate", spec.learning_rate)
+    return params, {"library": route, "budget": budget, "rounds": rounds, "fraction": float(fraction)}
+
+
+def wrap(estimator: Any, options: dict[str, Any], task: str, seed: int) -> Any:
+    cls = EarlyStoppedRegressor if task == "regression" else EarlyStoppedClassifier
+    return cls(estimator, seed=seed, **options)
+
+
+def stopping_line(stop: dict[str, Any]) -> str:
+    """One line for the user: how many rounds early stopping kept."""
+    if not stop.get("stopped"):
+        return (f"early stopping: off for fewer than {MIN_ROWS} training rows (or a class of one row); "
+                f"fitted {stop['iterations']} rounds")
+    where = (f"a validation slice of {stop['validation_rows']} training rows" if stop.get("validation_rows")
+             else "the model's own validation slice of the training rows")
+    return (f"early stopping: {stop['iterations']} of at most {stop['budget']} rounds, stopped on {where} "
+            f"(--param early_stopping=false turns it off)")
+
+
+class _EarlyStopped(BaseEstimator):
+    def __init__(self, estimator=None, library: str = "xgboost", budget: int = BUDGET, rounds: int = PATIENCE,
+                 fraction: float = FRACTION, seed: int = 0):
+        self.estimator = estimator
+        self.library = library
+        self.budget = budget
+        self.rounds = rounds
+        self.fraction = fraction
+        self.seed = seed
+
+    def _slice(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """(fit rows, validation rows), or None when there are too few rows (or too few of a class)."""
+        from sklearn.model_selection import train_test_split
+
+        n = len(y)
+        if n < MIN_ROWS:
+            return None
+        stratify = None
+        if isinstance(self, ClassifierMixin):
+            counts = np.unique(y, return_counts=True)[1]
+            if counts.min() < 2:
+                return None
+            stratify = y
+        rows = np.arange(n)
+        fit_rows, val_rows = train_test_split(rows, test_size=self.fraction, stratify=stratify,
+                                              random_state=self.seed % 2**32)
+        return np.sort(fit_rows), np.sort(val_rows)
+
+    def fit(self, X, y, sample_weight=None, **params):
+        y = np.asarray(y)
+        est = clone(self.estimator)
+        split = self._slice(y)
+        self.validation_rows_ = 0
+        if split is None:  # the model's usual iteration count (the registry default or the user's)
+            est.fit(X, y, **({"sample_weight": sample_weight} if sample_weight is not None else {}), **params)
+            self.iterations_ = _count(est, self.library)
+        else:
+            a, v = split
+            w = (None, None) if sample_weight is None else (np.asarray(sample_weight)[a], np.asarray(sample_weight)[v])
+            est.set_params(**{ROUTES[self.library].iterations: self.budget})
+            _FIT[self.library](est, X[a], y[a], X[v], y[v], w, self.rounds, params)
+            self.iterations_ = _count(est, self.library)
+            self.validation_rows_ = len(v)
+        self.estimator_ = est
+        if hasattr(est, "classes_"):
+            self.classes_ = est.classes_
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict(self, X):
+        return self.estimator_.predict(X)
+
+    @property
+    def feature_importances_(self):
+        return self.estimator_.feature_importances_
+
+    def stopping(self) -> dict[str, Any]:
+        """What early stopping chose, for reports and the bundle."""
+        return {"iterations": int(self.iterations_), "budget": int(self.budget), "patience": int(self.rounds),
+                "validation_rows": int(self.validation_rows_), "stopped": bool(self.validation_rows_)}
+
+
+class EarlyStoppedClassifier(ClassifierMixin, _EarlyStopped):
+    """An XGBoost / LightGBM / CatBoost classifier fitted with early stopping on a slice of its training rows."""
+
+    def predict_proba(self, X):
+        return self.estimator_.predict_proba(X)
+
+
+class EarlyStoppedRegressor(RegressorMixin, _EarlyStopped):
+    """An XGBoost / LightGBM / CatBoost regressor fitted with early stopping on a slice of its training rows."""
+
+
+def _fit_xgboost(est, Xa, ya, Xv, yv, w, rounds, params):
+    est.set_params(early_stopping_rounds=rounds)
+    extra = {} if w[0] is None else {"sample_weight": w[0], "sample_weight_eval_set": [w[1]]}
+    est.fit(Xa, ya, eval_set=[(Xv, yv)], verbose=False, **extra, **params)
+    best = int(est.best_iteration)
+    trimmed = est.get_booster()[: best + 1]  # keep the trees up to the best round only
+    for key in ("best_iteration", "best_score"):
+        trimmed.set_attr(**{key: None})
+    est._Booster = trimmed
+    est.set_params(early_stopping_rounds=None)
+
+
+def _fit_lightgbm(est, Xa, ya, Xv, yv, w, rounds, params):
+    import inspect
+
+    import lightgbm as lgb
+
+    names = inspect.signature(est.fit).parameters
+    evals = {"eval_X": (Xv,), "eval_y": (yv,)} if "eval_X" in names else {"eval_set": [(Xv, yv)]}
+    if w[0] is not None:
+        evals.update(sample_weight=w[0], eval_sample_weight=[w[1]])
+    est.fit(Xa, ya, callbacks=[lgb.early_stopping(rounds, verbose=False)], **evals, **params)
+
+
+def _fit_catboost(est, Xa, ya, Xv, yv, w, rounds, params):
+    extra = {} if w[0] is None else {"sample_weight": w[0]}
+    if w[0] is not None:
+        from catboost import Pool
+
+        cats = est.get_params().get("cat_features")
+        Xv = Pool(Xv, yv, cat_features=cats, weight=w[1])
+        est.fit(Xa, ya, eval_set=Xv, early_stopping_rounds=rounds, use_best_model=True, **extra, **params)
+        return
+    est.fit(Xa, ya, eval_set=(Xv, yv), early_stopping_rounds=rounds, use_best_model=True, **params)
+
+
+_FIT = {"xgboost": _fit_xgboost, "lightgbm": _fit_lightgbm, "catboost": _fit_catboost}
+
+
+def _count(est: Any, library: str) -> int:
+    if library == "xgboost":
+        return int(est.get_booster().num_boosted_rounds())
+    if library == "lightgbm":
+        best = getattr(est, "best_iteration_", 0) or 0
+        return int(best or est.booster_.current_iteration())
+    return int(est.tree_count_)
+
+
+def stopping_of(model: Any) -> dict[str, Any] | None:
+    """The early-stopping outcome of a fitted model step (inside class weights or a target transform), else
+    None; scikit-learn's histogram boosting reports its own."""
+    seen = 0
+    while model is not None and seen < 6:
+        seen += 1
+        if isinstance(model, _EarlyStopped):
+            return model.stopping() if hasattr(model, "iterations_") else None
+        if type(model).__name__.startswith("HistGradientBoosting") and getattr(model, "early_stopping", False) \
+                is True and hasattr(model, "n_iter_"):
+            return {"iterations": int(model.n_iter_), "budget": int(model.max_iter),
+                    "patience": int(model.n_iter_no_change), "validation_rows": None, "stopped": True}
+        model = next((getattr(model, s) for s in ("estimator_", "regressor_") if hasattr(model, s)), None)
+    return None
