@@ -135,9 +135,8 @@ class _EarlyStopped(BaseEstimator):
             self.iterations_ = _count(est, self.library)
         else:
             a, v = split
-            w = (None, None) if sample_weight is None else (np.asarray(sample_weight)[a], np.asarray(sample_weight)[v])
             est.set_params(**{ROUTES[self.library].iterations: self.budget})
-            _FIT[self.library](est, X[a], y[a], X[v], y[v], w, self.rounds, params)
+            _FIT[self.library](est, X, y, sample_weight, a, v, self.rounds, params)
             self.iterations_ = _count(est, self.library)
             self.validation_rows_ = len(v)
         self.estimator_ = est
@@ -170,10 +169,19 @@ class EarlyStoppedRegressor(RegressorMixin, _EarlyStopped):
     """An XGBoost / LightGBM / CatBoost regressor fitted with early stopping on a slice of its training rows."""
 
 
-def _fit_xgboost(est, Xa, ya, Xv, yv, w, rounds, params):
+def _zero_on(rows: np.ndarray, n: int, weight: Any) -> np.ndarray:
+    """Row weights that leave ``rows`` out of the fit: the matrix is not copied (a 1,000,000-row file would
+    need another 90 % of it), and rows of weight 0 add nothing to the gradient statistics that grow the trees."""
+    w = np.ones(n) if weight is None else np.array(weight, dtype=float)
+    w[rows] = 0.0
+    return w
+
+
+def _fit_xgboost(est, X, y, weight, a, v, rounds, params):
     est.set_params(early_stopping_rounds=rounds)
-    extra = {} if w[0] is None else {"sample_weight": w[0], "sample_weight_eval_set": [w[1]]}
-    est.fit(Xa, ya, eval_set=[(Xv, yv)], verbose=False, **extra, **params)
+    extra = {} if weight is None else {"sample_weight_eval_set": [np.asarray(weight)[v]]}
+    est.fit(X, y, sample_weight=_zero_on(v, len(y), weight), eval_set=[(X[v], y[v])], verbose=False, **extra,
+            **params)
     best = int(est.best_iteration)
     trimmed = est.get_booster()[: best + 1]  # keep the trees up to the best round only
     for key in ("best_iteration", "best_score"):
@@ -182,28 +190,29 @@ def _fit_xgboost(est, Xa, ya, Xv, yv, w, rounds, params):
     est.set_params(early_stopping_rounds=None)
 
 
-def _fit_lightgbm(est, Xa, ya, Xv, yv, w, rounds, params):
+def _fit_lightgbm(est, X, y, weight, a, v, rounds, params):
     import inspect
 
     import lightgbm as lgb
 
     names = inspect.signature(est.fit).parameters
-    evals = {"eval_X": (Xv,), "eval_y": (yv,)} if "eval_X" in names else {"eval_set": [(Xv, yv)]}
-    if w[0] is not None:
-        evals.update(sample_weight=w[0], eval_sample_weight=[w[1]])
-    est.fit(Xa, ya, callbacks=[lgb.early_stopping(rounds, verbose=False)], **evals, **params)
+    evals = {"eval_X": (X[v],), "eval_y": (y[v],)} if "eval_X" in names else {"eval_set": [(X[v], y[v])]}
+    if weight is not None:
+        evals["eval_sample_weight"] = [np.asarray(weight)[v]]
+    est.fit(X, y, sample_weight=_zero_on(v, len(y), weight), callbacks=[lgb.early_stopping(rounds, verbose=False)],
+            **evals, **params)
 
 
-def _fit_catboost(est, Xa, ya, Xv, yv, w, rounds, params):
-    extra = {} if w[0] is None else {"sample_weight": w[0]}
-    if w[0] is not None:
-        from catboost import Pool
+def _fit_catboost(est, X, y, weight, a, v, rounds, params):
+    """CatBoost's target statistics would count rows of weight 0, so its rows are sliced (its inputs are
+    modest: categorical columns stay as they are)."""
+    from catboost import Pool
 
-        cats = est.get_params().get("cat_features")
-        Xv = Pool(Xv, yv, cat_features=cats, weight=w[1])
-        est.fit(Xa, ya, eval_set=Xv, early_stopping_rounds=rounds, use_best_model=True, **extra, **params)
-        return
-    est.fit(Xa, ya, eval_set=(Xv, yv), early_stopping_rounds=rounds, use_best_model=True, **params)
+    cats = est.get_params().get("cat_features")
+    w = None if weight is None else np.asarray(weight)
+    valid = Pool(X[v], y[v], cat_features=cats, weight=None if w is None else w[v])
+    extra = {} if w is None else {"sample_weight": w[a]}
+    est.fit(X[a], y[a], eval_set=valid, early_stopping_rounds=rounds, use_best_model=True, **extra, **params)
 
 
 _FIT = {"xgboost": _fit_xgboost, "lightgbm": _fit_lightgbm, "catboost": _fit_catboost}

@@ -159,9 +159,10 @@ def test_the_validation_slice_never_holds_a_test_fold_row(monkeypatch):
     seen: list[np.ndarray] = []
     original = ES._FIT["xgboost"]
 
-    def spy(est, Xa, ya, Xv, yv, w, rounds, params):
-        seen.append(np.asarray(Xv[:, 0]).ravel().astype(int))
-        original(est, Xa, ya, Xv, yv, w, rounds, params)
+    def spy(est, X, y, weight, a, v, rounds, params):
+        seen.append(np.asarray(X[v][:, 0]).ravel().astype(int))
+        assert not set(a) & set(v)
+        original(est, X, y, weight, a, v, rounds, params)
 
     monkeypatch.setitem(ES._FIT, "xgboost", spy)
     splits = make_splits(y, "binary", [0, 1], 5, 1, 0)
