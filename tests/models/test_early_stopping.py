@@ -182,7 +182,9 @@ def test_dense_if_small():
     X = sparse.random(100, 20, density=0.1, format="csr", random_state=0)
     out = DenseIfSmall().fit(X).transform(X)
     assert isinstance(out, np.ndarray) and out.dtype == np.float32 and np.allclose(out, X.toarray())
-    assert sparse.issparse(DenseIfSmall(max_bytes=100 * 20 * 4 - 1).fit(X).transform(X))
+    assert sparse.issparse(DenseIfSmall(max_bytes=100 * 20 * 4 - 1).fit(X).transform(X))  # too big
+    wide = sparse.random(100, 2000, density=0.01, format="csr", random_state=0)  # mostly empty: sparse is faster
+    assert sparse.issparse(DenseIfSmall().fit(wide).transform(wide))
 
 
 def test_forests_get_the_same_trees_dense_or_sparse():
