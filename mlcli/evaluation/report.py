@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from mlcli.evaluation import metrics as M
-from mlcli.evaluation.scoring import predict_indices
+from mlcli.evaluation.scoring import decide, predict_indices
 
 
 @dataclass
@@ -38,7 +38,24 @@ class EvalReport:
 
 def measure(pipeline: Any, X: pd.DataFrame, y: np.ndarray, task: str, classes: list[Any],
             threshold: float | None = None) -> EvalReport:
-    pred, proba = predict_indices(pipeline, X, task, threshold)
+    return measure_at(pipeline, X, y, task, classes, [threshold])[0]
+
+
+def measure_at(pipeline: Any, X: pd.DataFrame, y: np.ndarray, task: str, classes: list[Any],
+               thresholds: list[float | None]) -> list[EvalReport]:
+    """A report per decision threshold (binary models), all from one prediction of the rows: scoring a large
+    model (26 classes x hundreds of boosting rounds) costs far more than the metrics."""
+    pred, proba = predict_indices(pipeline, X, task, thresholds[0])
+    reports = [report_of(y, pred, proba, task, classes, thresholds[0])]
+    for threshold in thresholds[1:]:
+        labels = pred if proba is None else decide(proba, task, threshold)
+        reports.append(report_of(y, labels, proba, task, classes, threshold))
+    return reports
+
+
+def report_of(y: np.ndarray, pred: np.ndarray, proba: np.ndarray | None, task: str, classes: list[Any],
+              threshold: float | None = None) -> EvalReport:
+    """The report of predictions already made (class indices, probabilities) against the true labels."""
     if task == "regression":
         return EvalReport(task, M.regression_metrics(y, pred), n_rows=len(y))
     k = len(classes)

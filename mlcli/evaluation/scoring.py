@@ -54,9 +54,14 @@ def predict_indices(pipeline: Any, X: pd.DataFrame, task: str, threshold: float 
             proba = None
     if proba is None:
         return _in_slices(pipeline.predict, X).astype(int), None
+    return decide(proba, task, threshold), proba
+
+
+def decide(proba: np.ndarray, task: str, threshold: float | None = None) -> np.ndarray:
+    """Class indices from probabilities: a binary model's positive class at ``threshold``, else the most probable."""
     if task == "binary" and threshold is not None:
-        return (proba[:, 1] >= threshold).astype(int), proba
-    return proba.argmax(axis=1), proba
+        return (proba[:, 1] >= threshold).astype(int)
+    return proba.argmax(axis=1)
 
 
 def decode(indices: np.ndarray, classes: list[Any]) -> np.ndarray:

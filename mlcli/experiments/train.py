@@ -33,7 +33,7 @@ from mlcli.data.schema import Schema, check_against_schema
 from mlcli.errors import ConfigError, DataError, first_line
 from mlcli.evaluation import metrics as M
 from mlcli.evaluation.baseline import OVERFIT_RULE, Baseline, overfitting
-from mlcli.evaluation.report import EvalReport, measure
+from mlcli.evaluation.report import EvalReport, measure, measure_at
 from mlcli.evaluation.scoring import check_threshold
 from mlcli.experiments.checks import Findings, duplicates_across, leak_screen, target_advice
 from mlcli.explain.native import native_importances
@@ -153,11 +153,13 @@ def train(req: TrainRequest, notify: Notify = quiet, stdin: Any = None) -> Train
         threshold = tuning["threshold"]
     else:
         threshold = req.threshold if req.threshold is not None else (0.5 if ds.task == "binary" else None)
-    test_report = measure(pipeline, rows.X_test, rows.y_test, ds.task, classes, threshold)
+    # held-out rows scored once, also at 0.5 when --threshold auto compares with it
+    test_report, *at_half = measure_at(pipeline, rows.X_test, rows.y_test, ds.task, classes,
+                                       [threshold, 0.5] if tuning else [threshold])
     t_eval = time.perf_counter() - t2
     train_report = measure(pipeline, rows.X_train, rows.y_train, ds.task, classes, threshold)
     if tuning:
-        _compare_with_default(tuning, pipeline, rows, ds.task, classes, test_report)
+        _compare_with_default(tuning, at_half[0], test_report)
     baseline = Baseline.fit(ds.task, rows.y_train, len(classes))
     importances = native_importances(pipeline)
     meta = bundle_meta(ds, req.model, classes, threshold, test_report.metrics, train_report.metrics,
@@ -256,10 +258,9 @@ def _tune_threshold(req: TrainRequest, pipeline: Any, rows: Holdout, model: str,
     return {"threshold": round(value, 6), "chosen_by": how, "optimize": req.optimize}
 
 
-def _compare_with_default(tuning: dict[str, Any], pipeline: Any, rows: Holdout, task: str, classes: list[Any],
-                          test_report: EvalReport) -> None:
+def _compare_with_default(tuning: dict[str, Any], at_half: EvalReport, test_report: EvalReport) -> None:
     """The chosen threshold's held-out precision, recall, F1 and balanced accuracy beside those at 0.5."""
-    default = measure(pipeline, rows.X_test, rows.y_test, task, classes, 0.5).metrics
+    default = at_half.metrics
     keys = ("precision", "recall", "f1", "balanced_accuracy")
     tuning["at_0.5"] = {k: default.get(k) for k in keys}
     tuning["at_threshold"] = {k: test_report.metrics.get(k) for k in keys}
