@@ -72,7 +72,9 @@ def _types(folder: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
     try:
-        import skops.io as sio
+        from mlcli.models.persist import skops_io
+
+        sio = skops_io()
 
         beyond_skops = set(sio.get_untrusted_types(file=path))
         names = types_in(path)

@@ -54,6 +54,34 @@ STEP_MODULES = ("mlcli.features.transformers", "mlcli.features.onehot", "mlcli.f
                 "mlcli.text.estimator")
 
 
+# array_api_compat's backends that scikit-learn ships: skops walks scikit-learn's packages when it is imported
+# (all_estimators), and walking these imports torch, dask and cupy when installed (1.5 s for torch alone)
+_BACKENDS = tuple(f"sklearn.externals.array_api_compat.{b}" for b in ("torch", "dask", "cupy"))
+
+
+def skops_io() -> Any:
+    """``skops.io``, imported without importing the array libraries scikit-learn's array-API layer can use.
+
+    While skops imports, empty stand-ins take those backends' places in ``sys.modules`` (nothing is looked up in
+    them: skops only collects estimator classes); they are removed afterwards, so a later real use of the
+    array API imports the real modules.
+    """
+    import sys
+    import types
+
+    if "skops.io" in sys.modules:
+        return sys.modules["skops.io"]
+    placed = [name for name in _BACKENDS if name not in sys.modules]
+    for name in placed:
+        sys.modules[name] = types.ModuleType(name)
+    try:
+        import skops.io as sio
+    finally:
+        for name in placed:
+            sys.modules.pop(name, None)
+    return sio
+
+
 def _qualified(path: str) -> str | None:
     """'module:Name' -> the name skops records for that type ('sklearn.svm._classes.SVC'), or None when its
     library is not installed."""
@@ -156,7 +184,7 @@ def _put(owner: Any, key: Any, value: Any) -> None:
 def write_pipeline(pipeline: Any, folder: Path) -> list[dict[str, Any]]:
     """Write ``pipeline`` into ``folder``; returns the boosters written beside it (their file, format and
     place), which the loader needs. ``pipeline`` is left as it was."""
-    import skops.io as sio
+    sio = skops_io()
 
     boosters, restore = [], []
     try:
@@ -199,7 +227,7 @@ def types_in(path: Path) -> list[str]:
 
 def untrusted(path: Path, beyond_skops: list[str] | None = None) -> list[str]:
     """The types of a skops file that neither skops' defaults nor mlcli's registries trust."""
-    import skops.io as sio
+    sio = skops_io()
 
     beyond_skops = sio.get_untrusted_types(file=path) if beyond_skops is None else beyond_skops
     return [t for t in beyond_skops if t not in trusted_types()]
@@ -208,7 +236,7 @@ def untrusted(path: Path, beyond_skops: list[str] | None = None) -> list[str]:
 def read_pipeline(folder: Path, boosters: list[dict[str, Any]]) -> Any:
     """The pipeline of a bundle folder whose files were verified; refuses any type mlcli does not trust."""
     try:
-        import skops.io as sio
+        sio = skops_io()
     except ImportError as exc:
         raise MissingDependency("skops", "loading a model bundle") from exc
     path = folder / PIPELINE_FILE

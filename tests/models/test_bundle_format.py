@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import assert_error
 from mlcli.data.roles import infer_schema
 from mlcli.data.schema import prepare_frame
 from mlcli.errors import BundleError
@@ -23,6 +22,8 @@ from mlcli.models.build import ModelConfig, build_pipeline
 from mlcli.models.bundle import load_bundle, save_bundle
 from mlcli.models.persist import trusted_types, types_in
 from mlcli.models.resamplers import RESAMPLERS
+
+from conftest import assert_error
 
 
 def _frame(task: str = "binary", n: int = 160, seed: int = 0):

@@ -19,6 +19,7 @@ from mlcli.models import early_stopping as ES
 from mlcli.models.build import ModelConfig, build_pipeline
 from mlcli.models.registry import MODELS
 from mlcli.models.steps import DenseIfSmall, final_model
+
 from conftest import cli
 
 N = 1600
