@@ -14,11 +14,14 @@ from mlcli.models.registry import get_spec
 
 
 def default_threads() -> int:
-    """Threads a model may use: MLCLI_THREADS if set, else every core."""
+    """Threads a model may use: MLCLI_THREADS if set, else every core this process may run on (CPU affinity and
+    container limits counted, as cv counts them)."""
     env = os.environ.get("MLCLI_THREADS", "").strip()
     if env.isdigit() and int(env) > 0:
         return int(env)
-    return max(1, os.cpu_count() or 1)
+    import joblib
+
+    return max(1, joblib.cpu_count())
 
 
 @dataclass
