@@ -54,6 +54,9 @@ class Leak:
                 "drop": self.drop}
 
 
+LEVELS_AS_CATEGORIES = 64  # a numeric column with at most this many values is read level by level (classes)
+
+
 def single_column_score(schema: Schema, X: pd.DataFrame, y: np.ndarray, column: str, seed: int = 42
                         ) -> tuple[str, float] | None:
     """How well ``column`` alone predicts the target, cross-validated over 3 folds: the task's main metric (R²
@@ -89,20 +92,12 @@ def _fold_predictions(schema: Schema, info: Any, values: pd.Series, y: np.ndarra
                       test: np.ndarray, k: int, seed: int) -> np.ndarray:
     """(len(test), k): probabilities per class, or the prediction in column 0 (regression)."""
     regression = schema.task == "regression"
-    if info.role == "categorical":
+    # a numeric column of few values, for classes: each value as a level (a depth-6 tree splits many evenly
+    # sized classes greedily and misses a column that is the class recoded)
+    few = info.role == "numeric" and not regression and values.nunique() <= LEVELS_AS_CATEGORIES
+    if info.role == "categorical" or few:
         levels = pd.Categorical(values.astype("object").where(values.notna(), "(missing)").astype(str))
-        codes = levels.codes
-        if regression:
-            sums = np.bincount(codes[train], weights=y[train], minlength=len(levels.categories))
-            seen = np.bincount(codes[train], minlength=len(levels.categories))
-            means = np.where(seen > 0, sums / np.maximum(seen, 1), y[train].mean())
-            return means[codes[test]][:, None]
-        table = np.zeros((len(levels.categories), k))
-        np.add.at(table, (codes[train], y[train]), 1.0)
-        prior = np.bincount(y[train], minlength=k) / len(train)
-        totals = table.sum(axis=1, keepdims=True)
-        shares = np.where(totals > 0, table / np.maximum(totals, 1), prior)
-        return shares[codes[test]]
+        return _level_means(levels.codes, len(levels.categories), y, train, test, k, regression)
     if info.role == "numeric":
         from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
@@ -111,6 +106,22 @@ def _fold_predictions(schema: Schema, info: Any, values: pd.Series, y: np.ndarra
             max_depth=6, min_samples_leaf=5, random_state=seed).fit(x[train], y[train])
         return tree.predict(x[test])[:, None] if regression else _all_classes(tree, x[test], k)
     return _preprocessed_tree(schema, info, values, y, train, test, k, seed)
+
+
+def _level_means(codes: np.ndarray, n_levels: int, y: np.ndarray, train: np.ndarray, test: np.ndarray, k: int,
+                 regression: bool) -> np.ndarray:
+    """Each level's target mean (regression) or class shares, learned on the training fold's rows."""
+    if regression:
+        sums = np.bincount(codes[train], weights=y[train], minlength=n_levels)
+        seen = np.bincount(codes[train], minlength=n_levels)
+        means = np.where(seen > 0, sums / np.maximum(seen, 1), y[train].mean())
+        return means[codes[test]][:, None]
+    table = np.zeros((n_levels, k))
+    np.add.at(table, (codes[train], y[train]), 1.0)
+    prior = np.bincount(y[train], minlength=k) / len(train)
+    totals = table.sum(axis=1, keepdims=True)
+    shares = np.where(totals > 0, table / np.maximum(totals, 1), prior)
+    return shares[codes[test]]
 
 
 def _all_classes(model: Any, X: Any, k: int) -> np.ndarray:
