@@ -65,8 +65,9 @@ cat = [c for c in df.columns if df[c].dtype == object or str(df[c].dtype) == "st
 cat = [c for c in cat if c not in text]
 num = [c for c in df.columns if c not in cat and c not in text]
 parts = [("num", SimpleImputer(strategy="median", add_indicator=True), num)]
+onehot = dict(handle_unknown="infrequent_if_exist", min_frequency=0.01, max_categories=50)
 parts += [(c, Pipeline([("i", SimpleImputer(strategy="constant", fill_value="__missing__")),
-                        ("o", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=0.01, max_categories=50))]), [c]) for c in cat]
+                        ("o", OneHotEncoder(**onehot))]), [c]) for c in cat]
 parts += [(c, TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, max_features=20000), c) for c in text]
 pre = ColumnTransformer(parts, sparse_threshold=0.3)
 if model == "xgboost":

@@ -118,3 +118,11 @@ def test_modules_and_functions_stay_small():
             if lines > MAX_BODY:
                 too_long.append(f"{module}.{node.name}: {lines} lines")
     assert too_long == []
+
+
+def test_test_modules_have_unique_basenames():
+    """pytest's default import mode (rootdir-relative, no ``__init__.py``) refuses two test files of one name."""
+    seen = defaultdict(list)
+    for path in (ROOT / "tests").rglob("test_*.py"):
+        seen[path.name].append(str(path.relative_to(ROOT)))
+    assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}

@@ -27,9 +27,17 @@ _CLICK_EXCEPTION = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "
 _PASS_THROUGH = (typer.Exit, typer.Abort)
 
 
+def _echo_err(line: str) -> None:
+    """One line on stderr; on a terminal wrapped between words at its width (the terminal would cut words),
+    piped or redirected left whole."""
+    from mlcli.render.output import stderr_console, wrapped_for
+
+    typer.echo(wrapped_for(stderr_console(), line), err=True)
+
+
 def _error(message: object, code: int = EXIT_USAGE) -> typer.Exit:
     """Print the one line of a user error (credentials in URLs redacted); the Exit to raise."""
-    typer.echo(f"mlcli: error: {redact(one_line(message))}", err=True)
+    _echo_err(f"mlcli: error: {redact(one_line(message))}")
     return typer.Exit(code)
 
 
@@ -81,15 +89,16 @@ class MlcliGroup(TyperGroup):
             if state.debug:
                 traceback.print_exc()
             else:
-                typer.echo(f"mlcli: internal error: {type(exc).__name__}: {redact(one_line(exc))} "
-                           "(run again with --debug for the traceback)", err=True)
+                _echo_err(f"mlcli: internal error: {type(exc).__name__}: {redact(one_line(exc))} "
+                          "(run again with --debug for the traceback)")
             raise typer.Exit(EXIT_INTERNAL) from None
 
 
 app = typer.Typer(
     cls=MlcliGroup,
     name="mlcli",
-    help="A command-line workbench for supervised machine learning on tabular and text data.",
+    help=("A command-line workbench for machine learning on tabular and text data: supervised models, clustering, "
+          "reduction, anomalies."),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -107,7 +116,8 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                       help="Show the version and exit.")) -> None:
-    """A command-line workbench for supervised machine learning on tabular and text data."""
+    """A command-line workbench for machine learning on tabular and text data: supervised models, clustering,
+    reduction, anomalies."""
     state.reset()
 
 
@@ -116,6 +126,18 @@ def _register() -> None:
 
     for module in (train, evaluate, models, cv, balance, embed, explain, inspect):
         module.register(app)
+    from mlcli.cli import report
+
+    report.register(app)  # untracked: it reads a bundle and writes one HTML file
+    from mlcli.cli import auto, tune
+
+    tune.register(app)  # tracked by itself: history like cv, and its --save-recipe writes a train recipe
+    auto.register(app)  # tracked by itself, like tune
+    from mlcli.cli import anomalies, cluster, reduce
+
+    cluster.register(app)  # tracked by itself, with --recipe
+    reduce.register(app)
+    anomalies.register(app)
     from mlcli.cli import runs, tracking
 
     runs.register(app)

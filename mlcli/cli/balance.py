@@ -30,6 +30,9 @@ def balance(
     sep: o.Sep = None,
     encoding: o.Encoding = None,
     seed: o.Seed = 42,
+    plot: Annotated[Optional[str], typer.Option("--plot", help="Also draw the class counts before/after into "
+                                                "this directory.")] = None,
+    plot_format: o.PlotFormat = "png",
     fmt: o.Format = None,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
@@ -41,6 +44,9 @@ def balance(
     from mlcli.render.output import check_output_file
 
     check_output_file(output, "--output", "balanced.csv")  # before the data is read or resampled
+    from mlcli.render.figures.style import check_plot_dir
+
+    check_plot_dir(plot, plot_format)
     from mlcli.data.dataset import DataOptions
     from mlcli.experiments.balance import run_balance
     from mlcli.models.estimators import parse_params
@@ -53,6 +59,11 @@ def balance(
     with library_chatter_to_stderr():
         result = run_balance(opts, method, parse_params(param), parse_ratio(ratio), seed, notify)
     doc = result.to_dict()
+    if plot:
+        from mlcli.render.figures.balance import class_counts_figure
+        from mlcli.render.figures.commands import write_figures
+
+        write_figures({"class_counts": class_counts_figure(doc, data)}, plot, plot_format, notify)
     if result.note:
         notify(result.note)
     rows_to_stdout = result.rows is not None and not output

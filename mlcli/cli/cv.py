@@ -30,9 +30,10 @@ def cv(
                                                       "key=v1,v2,... (repeatable: every combination runs); "
                                                       "shows train and test scores side by side.")] = None,
     param: o.Params = None,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Fold fits to run at once (default 1; -1: "
-                                                "one per core or, with --scheduler, every worker thread); each "
-                                                "model gets cores / jobs threads.")] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Fold fits to run at once (default: chosen "
+                                                "from the work: one worker process per core when there are enough "
+                                                "fits, else 1; -1: one per core or, with --scheduler, every worker "
+                                                "thread); each model gets cores / jobs threads.")] = None,
     threads: o.Threads = None,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run the fits on a Dask cluster, e.g. "
                                                      "tcp://host:8786 (needs dask[distributed]).")] = None,
@@ -61,6 +62,16 @@ def cv(
     ratio: o.Ratio = None,
     log_target: o.LogTarget = False,
     leak_check: o.LeakCheck = True,
+    plot: Annotated[Optional[str], typer.Option(
+        "--plot", help="Also draw the figures into this directory: leaderboard chart, every model's out-of-fold "
+                       "ROC/PR curves (binary), a validation curve per --grid parameter.")] = None,
+    plot_format: o.PlotFormat = "png",
+    report: Annotated[Optional[str], typer.Option(
+        "--report", help="Also write the leaderboard and its figures as one self-contained HTML file.")] = None,
+    learning_curve: Annotated[bool, typer.Option(
+        "--learning-curve", help="Also refit the 3 leading models on 10-100 % of each fold's training rows: "
+                                 "score vs training-set size, test and training rows (JSON; a figure with --plot)."
+    )] = False,
     fmt: o.Format = None,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
@@ -72,6 +83,10 @@ def cv(
     from mlcli.render.output import check_output_file
 
     check_output_file(oof, "--oof", "oof.csv")  # before the folds run
+    from mlcli.render.figures.style import check_plot_dir
+
+    check_plot_dir(plot, plot_format)
+    _check_report(report)
     from mlcli.data.dataset import DataOptions
     from mlcli.experiments.cv.request import CVRequest, parse_grid, split_names
     from mlcli.experiments.cv.run import run_cv
@@ -88,8 +103,9 @@ def cv(
         models=models or ["fast"], params=parse_params(param),
         preprocess=PreprocessOptions(scale=scale, poly=poly, pca=pca), seed=seed, folds=folds, repeats=repeats,
         groups=groups, metric=metric, grid=parse_grid(grid), jobs=jobs, threads=threads, scheduler=scheduler,
-        timeout=timeout, oof=bool(oof), train_scores=train_scores, save_best=save_best,
+        timeout=timeout, oof=bool(oof or plot or report), train_scores=train_scores, save_best=save_best,
         balance=split_names(balance) or None, ratio=parse_ratio(ratio), log_target=log_target, leak_check=leak_check,
+        learning_curve=learning_curve,
     )
     with FoldProgress(enabled=not state.quiet) as progress:
         result = run_cv(req, notify=notify, progress=progress)
@@ -100,11 +116,42 @@ def cv(
         notify(f"out-of-fold predictions written to {oof} ({len(result.oof)} rows)")
     doc = result.to_dict()
     emit("cv", doc, fmt)
+    if plot or report:
+        _figures(doc, result, plot, plot_format, report, notify)
     if result.saved:
         notify(f"best model ({result.best.candidate.label}) saved to {result.saved}")
     if result.interrupted:  # the tracking wrapper records the partial result, then exits with 130
         notify.warn(f"interrupted: partial leaderboard from {result.n_done} of {result.n_fits} fits")
     return doc
+
+
+def _check_report(report: Optional[str]) -> None:
+    from mlcli.errors import ConfigError
+    from mlcli.render.figures.style import check_matplotlib
+    from mlcli.render.output import check_output_file
+
+    if report is None:
+        return
+    if not report.lower().endswith((".html", ".htm")):
+        raise ConfigError(f"--report {report}: give a file name ending in .html")
+    check_output_file(report, "--report", "cv.html")
+    check_matplotlib("--report")
+
+
+def _figures(doc: dict, result, plot: Optional[str], plot_format: str, report: Optional[str], notify) -> None:
+    """--plot DIR (files) and --report FILE (one HTML page); each figure is drawn once per use."""
+    from mlcli.render.figures.commands import write_figures
+    from mlcli.render.figures.cv import cv_figures
+
+    if plot:
+        write_figures(cv_figures(doc, result.oof, result.learning_curve), plot, plot_format, notify)
+    if report:
+        from mlcli.render.output import atomic_write
+        from mlcli.render.report import cv_report_html
+
+        page = cv_report_html(doc, cv_figures(doc, result.oof, result.learning_curve))
+        atomic_write(report, lambda fh: fh.write(page.encode("utf-8")))
+        notify(f"report written to {report} ({len(page) // 1024:,} KiB)")
 
 
 def register(app: typer.Typer) -> None:

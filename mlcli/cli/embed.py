@@ -29,6 +29,11 @@ def embed(
     max_length: Annotated[Optional[int], typer.Option(
         "--max-length", min=8, help="Tokens per text; longer texts are cut (default 256, or the model's limit).")
                           ] = None,
+    plot: Annotated[Optional[str], typer.Option(
+        "--plot", help="With --reduce pca:K (K >= 2): also draw the rows on pc1 and pc2 into this directory.")] = None,
+    color_by: Annotated[Optional[str], typer.Option(
+        "--color-by", help="Column that colours the --plot scatter, e.g. a label.")] = None,
+    plot_format: o.PlotFormat = "png",
     sep: o.Sep = None,
     encoding: o.Encoding = None,
     fmt: Annotated[Optional[str], typer.Option(
@@ -50,13 +55,39 @@ def embed(
     if fmt not in (None, "csv", "json"):
         raise typer.BadParameter(f"'{fmt}' is not one of csv, json", param_hint="--format")
     check_output_file(output, "--output", "embeddings.parquet")  # before the model is loaded
+    _check_plot(plot, plot_format, reduce, color_by)
     req = EmbedRequest(data, text or [], output, keep or [], pooling, normalize, reduce, batch_size, max_length,
-                       base_model, fmt or "csv", sep, encoding, progress=not state.quiet)
+                       base_model, fmt or "csv", sep, encoding, progress=not state.quiet, color_by=color_by,
+                       keep_projection=bool(plot))
     stdout = sys.stdout  # the rows go here; anything a library prints goes to stderr
     with library_chatter_to_stderr():
         result = run_embed(req, notify=notify, stdout=stdout)
     notify(f"embedded {result.rows} rows into {result.dim} dimensions: {result.rows_per_second} rows/s, "
            f"{result.seconds:.1f} s in all" + (f" -> {result.output}" if output else ""))
+    if plot:
+        from mlcli.render.figures.commands import write_figures
+        from mlcli.render.figures.embed import projection_figure
+        from mlcli.render.figures.style import Context
+
+        ctx = Context(result.model, data, f"{result.rows:,} rows")
+        write_figures({"embedding_pca": projection_figure(result.projection, ctx, color_by)}, plot, plot_format,
+                      notify)
+
+
+def _check_plot(plot: Optional[str], plot_format: str, reduce: Optional[str], color_by: Optional[str]) -> None:
+    """--plot needs a projection on two components or more; checked before the model is loaded."""
+    from mlcli.errors import ConfigError
+    from mlcli.experiments.embed import parse_reduce
+    from mlcli.render.figures.style import check_plot_dir
+
+    if color_by and not plot:
+        raise ConfigError("--color-by colours the --plot figure: give --plot DIR too")
+    if not plot:
+        return
+    check_plot_dir(plot, plot_format)
+    k = parse_reduce(reduce)
+    if not k or k < 2:
+        raise ConfigError("--plot draws the rows on two principal components: give --reduce pca:2 (or more)")
 
 
 def register(app: typer.Typer) -> None:

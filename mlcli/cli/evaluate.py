@@ -20,14 +20,19 @@ def evaluate(
     sep: o.Sep = None,
     encoding: o.Encoding = None,
     trust_pickle: o.TrustPickle = False,
+    plot: o.Plot = None,
+    plot_format: o.PlotFormat = "png",
     fmt: o.Format = None,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
 ) -> dict:
     """Metrics and confusion matrix of a saved model on labelled data.
 
-    Example: mlcli evaluate models/adult test.csv
+    Example: mlcli evaluate models/adult test.csv --plot figures/
     """
+    from mlcli.render.figures.style import check_plot_dir
+
+    check_plot_dir(plot, plot_format)  # before the bundle is loaded
     from mlcli.experiments.evaluate import evaluate as run_evaluate
     from mlcli.render.emit import emit
     from mlcli.render.output import Notifier, library_chatter_to_stderr
@@ -42,6 +47,10 @@ def evaluate(
     if emit("evaluate", doc, fmt) != "table":  # the table shows them in its Warnings panel
         for line in doc["warnings"]:
             notify.warn(line)
+    if plot:
+        from mlcli.render.figures.commands import evaluate_figures, write_figures
+
+        write_figures(evaluate_figures(result, threshold is not None), plot, plot_format, notify)
     return doc
 
 

@@ -103,3 +103,9 @@ LeakCheck = Annotated[bool, typer.Option(
                                          "about one that nearly determines it.")]
 Optimize = Annotated[str, typer.Option("--optimize", help="What --threshold auto optimises: "
                                        "f1|youden|precision=P|recall=R.")]
+
+# figures (mlcli.render.figures): a directory of PNG/SVG/PDF files
+Plot = Annotated[Optional[str], typer.Option(
+    "--plot", help="Also draw the figures into this directory (made if missing): ROC, precision-recall, threshold "
+                   "and calibration curves, confusion matrix, F1 by class; residual plots for regression.")]
+PlotFormat = Annotated[str, typer.Option("--plot-format", help="Figure file format: png|svg|pdf.")]

@@ -55,15 +55,15 @@ def list_runs(
 
     Example: mlcli runs list --format json | jq '.[] | select(.metrics.roc_auc > 0.9)'
     """
-    from mlcli.cli.tracking import TRACKED_COMMANDS
+    from mlcli.cli.tracking import RECORDED
     from mlcli.errors import ConfigError, did_you_mean
     from mlcli.render.emit import emit
     from mlcli.render.output import Notifier, resolve_format
     from mlcli.tracking.history import STATUSES
 
-    if command is not None and command not in TRACKED_COMMANDS:
-        raise ConfigError(f"--command must be one of {', '.join(TRACKED_COMMANDS)}, got '{command}'"
-                          f"{did_you_mean(command, TRACKED_COMMANDS)}")
+    if command is not None and command not in RECORDED:
+        raise ConfigError(f"--command must be one of {', '.join(sorted(RECORDED))}, got '{command}'"
+                          f"{did_you_mean(command, RECORDED)}")
     if status is not None and status not in STATUSES:
         raise ConfigError(f"--status must be one of {', '.join(STATUSES)}, got '{status}'"
                           f"{did_you_mean(status, STATUSES)}")
@@ -167,7 +167,7 @@ def rerun(
 
 
 # the option of each command that writes a bundle: a rerun never writes over another run's
-BUNDLE_OPTION = {"train": "out", "cv": "save_best"}
+BUNDLE_OPTION = {"train": "out", "cv": "save_best", "auto": "out", "tune": "save_best"}
 
 
 def _keep_bundle(cmd: Any, name: str, ctx: typer.Context, params: dict[str, Any], run_id: int) -> str:

@@ -1,7 +1,8 @@
 """Recipes, run history and MLflow for the commands, applied by one generic wrapper (the Typer side).
 
-:func:`track` wraps the registered ``train``, ``cv`` and ``evaluate`` callbacks. For ``train`` and ``cv`` it
-adds ``--recipe``, ``--save-recipe`` and ``--mlflow`` and makes the DATA argument optional. The recipe keys
+:func:`track` wraps the registered ``train``, ``cv`` and ``evaluate`` callbacks (``auto`` and ``tune`` wrap
+themselves with :func:`tracked`). For the recipe commands (``RECIPE_COMMANDS``: ``train``, ``cv``, ``auto`` ...)
+it adds ``--recipe``, ``--save-recipe`` and ``--mlflow`` and makes the DATA argument optional. The recipe keys
 are derived from the command's own options (a ``KeySpec`` per option), so an option added to a command is a
 recipe key at once. A recipe value fills an option only when the command line did not give it
 (``ctx.get_parameter_source``); it is converted and checked by the option itself (``process_value``), the
@@ -24,12 +25,15 @@ import typer
 
 from mlcli.tracking.recipe import RECIPE_COMMANDS
 
-TRACKED_COMMANDS = ("train", "cv", "evaluate")
-NOT_RECIPE_KEYS = {"fmt", "quiet", "debug", "recipe", "save_recipe", "mlflow", "mlcli_ctx", "trust_pickle"}
+TRACKED_COMMANDS = ("train", "cv", "evaluate")  # wrapped by track(); others call tracked() themselves
+RECORDED: list[str] = []  # every command whose runs the history records, in the order they were registered
+# recipe_file: tune's --save-recipe, which writes a train recipe (an output of the run, not a setting of it)
+NOT_RECIPE_KEYS = {"fmt", "quiet", "debug", "recipe", "save_recipe", "recipe_file", "mlflow", "mlcli_ctx",
+                   "trust_pickle"}
 RECIPE_KEY = {"param": "params"}  # parameter name -> recipe key, where they differ
 KIND_BY_NAME = {"param": "params", "grid": "grid"}  # key=value options that a recipe writes as mappings
 INPUT_PATHS = {"data", "test", "base_model", "bundle"}
-OUTPUT_PATHS = {"out", "oof", "save_best"}
+OUTPUT_PATHS = {"out", "oof", "save_best", "plot", "report"}
 FROM_USER = ("COMMANDLINE", "ENVIRONMENT", "PROMPT")
 
 RecipeOption = Annotated[Optional[str], typer.Option(
@@ -50,15 +54,19 @@ def track(app: typer.Typer) -> None:
             info.callback = tracked(info.callback, info.name, recipes=info.name in RECIPE_COMMANDS)
 
 
-def tracked(func: Any, name: str, recipes: bool) -> Any:
+def tracked(func: Any, name: str, recipes: bool, save_recipe: bool = True) -> Any:
+    """``func`` run between the tracker's hooks; with ``recipes``, also --recipe, --mlflow and (unless the
+    command has its own, as tune does) --save-recipe."""
+    if name not in RECORDED:
+        RECORDED.append(name)
     sig = inspect.signature(func, eval_str=True)
     params = [inspect.Parameter("mlcli_ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
+    added = [("recipe", RecipeOption), ("save_recipe", SaveRecipeOption), ("mlflow", MlflowOption)]
     for p in sig.parameters.values():
         if recipes and p.name == "data":
             params.append(_optional_argument(p))
             params += [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=a)
-                       for n, a in (("recipe", RecipeOption), ("save_recipe", SaveRecipeOption),
-                                    ("mlflow", MlflowOption))]
+                       for n, a in added if save_recipe or n != "save_recipe"]
         else:
             params.append(p)
 
@@ -96,7 +104,7 @@ def key_specs(command: Any) -> list:
         specs.append(KeySpec(key=RECIPE_KEY.get(p.name, p.name), param=p.name, kind=kind,
                              flag=(longs or p.opts)[0] if p.param_type_name == "option" else "",
                              path="in" if p.name in INPUT_PATHS else "out" if p.name in OUTPUT_PATHS else None,
-                             choices=_choices(p)))
+                             choices=_choices(p), default=p.default))
     return specs
 
 
@@ -184,7 +192,7 @@ def to_argv(command: str, click_params: list, values: dict[str, Any]) -> list[st
         elif getattr(p, "multiple", False):
             for item in value:
                 opts += [flag, str(item)]
-        else:
+        elif value != p.default:  # an option at its default adds nothing (--plot-format png)
             opts += [flag, str(value)]
     return [command, *args, *opts]
 

@@ -24,6 +24,11 @@ class EvalReport:
     n_rows: int = 0
     threshold: float | None = None
     minority: dict[str, Any] | None = None  # set when the classes are imbalanced
+    # the predictions behind the metrics (for --plot), never serialised: labels (class indices or values),
+    # predictions and, for classifiers that have them, class probabilities
+    y: np.ndarray | None = field(default=None, repr=False, compare=False)
+    pred: np.ndarray | None = field(default=None, repr=False, compare=False)
+    proba: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         d = {"task": self.task, "rows": self.n_rows, "metrics": self.metrics}
@@ -57,9 +62,9 @@ def report_of(y: np.ndarray, pred: np.ndarray, proba: np.ndarray | None, task: s
               threshold: float | None = None) -> EvalReport:
     """The report of predictions already made (class indices, probabilities) against the true labels."""
     if task == "regression":
-        return EvalReport(task, M.regression_metrics(y, pred), n_rows=len(y))
+        return EvalReport(task, M.regression_metrics(y, pred), n_rows=len(y), y=y, pred=pred)
     k = len(classes)
     per_class = M.per_class(y, pred, classes)
     metrics = M.classification_metrics(y, pred, proba, k)
     return EvalReport(task, metrics, classes, M.confusion(y, pred, k), per_class, len(y), threshold,
-                      M.minority_summary(y, proba, per_class, metrics))
+                      M.minority_summary(y, proba, per_class, metrics), y=y, pred=pred, proba=proba)

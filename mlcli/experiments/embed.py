@@ -43,6 +43,8 @@ class EmbedRequest:
     encoding: str | None = None
     chunk_rows: int = CHUNK_ROWS
     progress: bool = True
+    color_by: str | None = None  # a column carried beside the projection (for a figure), not written
+    keep_projection: bool = False  # keep the --reduce projection in the result (for --plot)
 
 
 @dataclass
@@ -55,6 +57,7 @@ class EmbedResult:
     seconds: float
     model: str
     embed_seconds: float = 0.0  # embedding only (no reading, no model loading)
+    projection: pd.DataFrame | None = field(default=None, repr=False)  # pc1..pcK (+ color_by), with --plot
 
     @property
     def rows_per_second(self) -> float:
@@ -146,18 +149,21 @@ class _Writer:
         else:
             self.fh = self.stdout
 
-    def _frame(self, kept: pd.DataFrame, vectors: np.ndarray) -> pd.DataFrame:
+    def frame(self, kept: pd.DataFrame, vectors: np.ndarray, all_columns: bool = False) -> pd.DataFrame:
+        """The kept columns (all carried ones, or --keep's) beside the vectors, one row per input row."""
+        kept = kept if all_columns else kept[self.keep]
         emb = pd.DataFrame(vectors, columns=self.names, index=kept.index)
         return pd.concat([kept.reset_index(drop=True), emb.reset_index(drop=True)], axis=1)
 
     def write(self, kept: pd.DataFrame, vectors: np.ndarray) -> None:
+        kept = kept[self.keep]  # a column carried only for a figure is not written
         if self.kind == "npy":
             self.fh.write(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
         elif self.kind == "parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            table = pa.Table.from_pandas(self._frame(kept, vectors), preserve_index=False)
+            table = pa.Table.from_pandas(self.frame(kept, vectors), preserve_index=False)
             if self._parquet is None:
                 self._parquet = pq.ParquetWriter(self.fh, table.schema)
             self._parquet.write_table(table.cast(self._parquet.schema))
@@ -169,7 +175,7 @@ class _Writer:
                 lines.append(json.dumps(rec, default=str, ensure_ascii=False))
             self._text("\n".join(lines) + "\n")
         else:
-            text = self._frame(kept, vectors).to_csv(index=False, header=self.rows == 0, float_format="%.6g",
+            text = self.frame(kept, vectors).to_csv(index=False, header=self.rows == 0, float_format="%.6g",
                                                      sep="\t" if self.kind == "tsv" else ",")
             self._text(text)
         self.rows += len(vectors)
@@ -239,6 +245,7 @@ def embed(req: EmbedRequest, notify: Notify = quiet, stdin: Any = None, stdout: 
     if first is None or len(first) == 0:
         raise DataError(f"{req.path if req.path != '-' else '<stdin>'} has a header but no data rows")
     columns = choose_text_columns(first, given, keep)
+    carry = _carry(first, keep, req.color_by)
     notify(f"embedding text column(s) {', '.join(columns)} with {bm.describe(req.base_model)}")
     encoder = get_encoder(path, pooling=req.pooling, normalize=req.normalize, max_length=max_length,
                           batch_size=req.batch_size)
@@ -249,7 +256,8 @@ def embed(req: EmbedRequest, notify: Notify = quiet, stdin: Any = None, stdout: 
     progress = Progress(total or 0, "embedding", "rows", enabled=req.progress)
     t_embed = time.perf_counter()
     try:
-        n_rows, n_missing = _stream(_chain(first, chunks), columns, keep, encoder, k, writer, progress)
+        n_rows, n_missing, projection = _stream(_chain(first, chunks), columns, carry, encoder, k, writer,
+                                                progress)
         writer.close(k or encoder.dim)
     except BaseException:
         progress.close()
@@ -259,7 +267,17 @@ def embed(req: EmbedRequest, notify: Notify = quiet, stdin: Any = None, stdout: 
         notify(f"{n_missing} row(s) with missing text got empty (NaN) vectors")
     now = time.perf_counter()
     return EmbedResult(n_rows, n_missing, k or encoder.dim, columns, req.output or "<stdout>", now - t0,
-                       bm.describe(req.base_model), now - t_embed)
+                       bm.describe(req.base_model), now - t_embed,
+                       projection=projection if req.keep_projection else None)
+
+
+def _carry(first: pd.DataFrame, keep: list[str], color_by: str | None) -> list[str]:
+    """The input columns carried beside the vectors: --keep, and the column a figure is coloured by."""
+    if not color_by or color_by in keep:
+        return keep
+    if color_by not in first.columns:
+        raise DataError(f"--color-by column '{color_by}' not found{did_you_mean(color_by, first.columns)}")
+    return [*keep, color_by]
 
 
 def _check_request(req: EmbedRequest) -> tuple[int | None, str, list[str], list[str]]:
@@ -275,8 +293,9 @@ def _check_request(req: EmbedRequest) -> tuple[int | None, str, list[str], list[
 
 
 def _stream(chunks: Iterator[pd.DataFrame], columns: list[str], keep: list[str], encoder: Any, k: int | None,
-            writer: _Writer, progress: Any) -> tuple[int, int]:
-    """Embed chunk by chunk and write as it goes; (rows, rows without text). Rows are held back only while
+            writer: _Writer, progress: Any) -> tuple[int, int, pd.DataFrame | None]:
+    """Embed chunk by chunk and write as it goes; (rows, rows without text, the --reduce projection beside the
+    carried columns, or None). Rows are held back only while
     no text has been seen yet (an all-empty column is an error, not a file of NaN) and for --reduce (PCA
     needs every vector)."""
     n_rows = n_missing = 0
@@ -307,11 +326,12 @@ def _stream(chunks: Iterator[pd.DataFrame], columns: list[str], keep: list[str],
             f"text columns {', '.join(repr(c) for c in columns)} are"
         raise DataError(f"{what} empty: every value is missing or blank")
     if k:
-        writer.write(pd.concat([p[0] for p in pending]), _pca(np.vstack([p[1] for p in pending]), k))
-    else:
-        for held in pending:
-            writer.write(*held)
-    return n_rows, n_missing
+        kept, reduced = pd.concat([p[0] for p in pending]), _pca(np.vstack([p[1] for p in pending]), k)
+        writer.write(kept, reduced)
+        return n_rows, n_missing, writer.frame(kept, reduced, all_columns=True)
+    for held in pending:
+        writer.write(*held)
+    return n_rows, n_missing, None
 
 
 def _chain(first: pd.DataFrame, rest: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:

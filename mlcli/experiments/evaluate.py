@@ -15,7 +15,7 @@ from mlcli.evaluation.baseline import Baseline
 from mlcli.evaluation.report import EvalReport, measure
 from mlcli.evaluation.scoring import check_threshold
 from mlcli.experiments.checks import training_rows
-from mlcli.models.bundle import Bundle, load_bundle
+from mlcli.models.bundle import Bundle, load_bundle, require_supervised
 
 
 @dataclass
@@ -28,6 +28,7 @@ class EvaluateResult:
     baseline: dict[str, Any] | None = None  # the trivial model's metrics on the same rows
     training_rows: dict[str, Any] | None = None  # how many of these rows the model was trained on
     warnings: list[str] = field(default_factory=list)
+    target: str = ""  # the label column (named in figures)
 
     def to_dict(self) -> dict[str, Any]:
         return {"command": "evaluate", "bundle": self.bundle, "model": self.model, "data": self.source,
@@ -46,6 +47,7 @@ def evaluate(bundle_path: str, data_path: str, *, sep: str | None = None, encodi
              threshold: float | None = None, stdin: Any = None, trust_pickle: bool = False,
              notify: Notify = quiet) -> EvaluateResult:
     bundle = load_bundle(bundle_path, trust_pickle=trust_pickle, notify=notify)
+    require_supervised(bundle, "evaluate")
     thr = resolve_threshold(bundle, threshold)
     df = read_table(data_path, sep=sep, encoding=encoding, stdin=stdin)
     target = bundle.meta["target"]
@@ -67,4 +69,4 @@ def evaluate(bundle_path: str, data_path: str, *, sep: str | None = None, encodi
     seen, warnings = training_rows(row_hashes(X, y), bundle.train_rows())
     baseline = Baseline.from_dict(bundle.task, bundle.meta.get("baseline"))
     return EvaluateResult(str(bundle.path), bundle.meta.get("model", "?"), data_path, report, missing,
-                          baseline.metrics(y) if baseline is not None else None, seen, warnings)
+                          baseline.metrics(y) if baseline is not None else None, seen, warnings, target)

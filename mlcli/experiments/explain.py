@@ -24,7 +24,7 @@ from mlcli.explain.permutation import permutation
 from mlcli.explain.results import ExplainResult, MethodResult, RowExplanation, ShapValues, json_value, round_or_none
 from mlcli.explain.shap import needs_background, needs_shap_package, shap_summary, shap_values
 from mlcli.explain.shap_common import import_shap
-from mlcli.models.bundle import Bundle, load_bundle
+from mlcli.models.bundle import Bundle, load_bundle, require_supervised
 from mlcli.models.steps import final_model
 
 METHODS = ("native", "permutation", "shap", "all")
@@ -117,6 +117,7 @@ def explain(req: ExplainRequest, notify: Notify = quiet, stdin: Any = None) -> E
     method = _check_request(req)
     row_mode = req.row is not None or req.where is not None
     bundle = load_bundle(req.bundle, trust_pickle=req.trust_pickle, notify=notify)
+    require_supervised(bundle, "explain")
     pipeline = bundle.pipeline
     model_name = bundle.meta.get("model", type(final_model(pipeline)).__name__)
     target = bundle.meta["target"]

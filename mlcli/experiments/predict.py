@@ -13,7 +13,7 @@ from mlcli.data.schema import check_against_schema
 from mlcli.errors import DataError, did_you_mean
 from mlcli.evaluation.scoring import decode, predict_indices
 from mlcli.experiments.evaluate import resolve_threshold
-from mlcli.models.bundle import load_bundle
+from mlcli.models.bundle import UNSUPERVISED_TASKS, load_bundle
 
 
 def predict(bundle_path: str, data_path: str, *, keep: list[str] | None = None, sep: str | None = None,
@@ -28,6 +28,10 @@ def predict(bundle_path: str, data_path: str, *, keep: list[str] | None = None, 
         if col not in df.columns:
             raise DataError(f"--keep column '{col}' not found{did_you_mean(col, df.columns)}")
     X = check_against_schema(df, bundle.schema, data_path if data_path != "-" else "<stdin>")
+    if bundle.task in UNSUPERVISED_TASKS:  # a cluster or reduce bundle: assign or transform the rows
+        from mlcli.experiments.unsupervised.place import place_rows
+
+        return place_rows(bundle, X, df[keep_cols].copy() if keep_cols else pd.DataFrame(index=df.index))
     pred, proba = predict_indices(bundle.pipeline, X, bundle.task, thr)
     out = df[keep_cols].copy() if keep_cols else pd.DataFrame(index=df.index)
     name = "prediction" if "prediction" not in out.columns else "mlcli_prediction"

@@ -158,6 +158,7 @@ def train(req: TrainRequest, notify: Notify = quiet, stdin: Any = None) -> Train
                                        [threshold, 0.5] if tuning else [threshold])
     t_eval = time.perf_counter() - t2
     train_report = measure(pipeline, rows.X_train, rows.y_train, ds.task, classes, threshold)
+    train_report.y = train_report.pred = train_report.proba = None  # figures draw held-out rows only: free them
     if tuning:
         _compare_with_default(tuning, at_half[0], test_report)
     baseline = Baseline.fit(ds.task, rows.y_train, len(classes))

@@ -75,6 +75,17 @@ class Bundle:
         return rows
 
 
+UNSUPERVISED_TASKS = {"clustering": "cluster", "reduction": "reduce"}  # task -> the command that saves it
+
+
+def require_supervised(bundle: Bundle, command: str) -> None:
+    """evaluate and explain need a model of a target; a cluster or reduce bundle only places new rows."""
+    if bundle.task in UNSUPERVISED_TASKS:
+        raise BundleError(f"{bundle.path} is a {bundle.task} bundle (saved by mlcli {UNSUPERVISED_TASKS[bundle.task]}"
+                          f"), not a model of a target: {command} needs one from mlcli train; place new rows with "
+                          f"mlcli predict {bundle.path} DATA")
+
+
 def is_bundle(path: Path) -> bool:
     return (path / META_FILE).is_file() and ((path / PIPELINE_FILE).is_file() or (path / PICKLE_FILE).is_file())
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from mlcli.errors import BundleError
 
-TASKS = ("binary", "multiclass", "regression")
+TASKS = ("binary", "multiclass", "regression", "clustering", "reduction")  # the last two: cluster / reduce --out
 ROLES = ("numeric", "categorical", "text", "datetime", "identifier", "constant", "dropped")
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 
@@ -56,7 +56,8 @@ def _problem(meta: Any) -> str | None:
             return f"'{key}' must be {'text' if kind is str else 'an object'}, got {meta.get(key)!r}"[:160]
     if meta.get("task") not in TASKS:
         return f"'task' must be one of {', '.join(TASKS)}, got {meta.get('task')!r}"
-    if not isinstance(meta.get("classes", []), list) or (meta["task"] != "regression" and not meta.get("classes")):
+    if not isinstance(meta.get("classes", []), list) or (
+            meta["task"] in ("binary", "multiclass") and not meta.get("classes")):
         return "'classes' must be the list of class labels"
     threshold = meta.get("threshold")
     if threshold is not None and (not isinstance(threshold, (int, float)) or isinstance(threshold, bool)):

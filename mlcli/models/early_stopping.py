@@ -76,9 +76,11 @@ def take_options(route: str | None, params: dict[str, Any], allowed: bool = True
     if not isinstance(fraction, (int, float)) or not 0 < fraction < 0.5:
         raise ConfigError(f"--param validation_fraction must be between 0 and 0.5, got '{fraction}'")
     spec = ROUTES[route]
+    usual = params.get(spec.iterations)  # the user's count: also what is fitted when no slice can be carved
     budget = params.pop(spec.iterations, BUDGET)
     params.setdefault("learning_rate", spec.learning_rate)
-    return params, {"library": route, "budget": budget, "rounds": rounds, "fraction": float(fraction)}
+    return params, {"library": route, "budget": budget, "rounds": rounds, "fraction": float(fraction),
+                    "usual": usual}
 
 
 def wrap(estimator: Any, options: dict[str, Any], task: str, seed: int) -> Any:
@@ -99,8 +101,9 @@ def stopping_line(stop: dict[str, Any]) -> str:
 
 class _EarlyStopped(BaseEstimator):
     def __init__(self, estimator=None, library: str = "xgboost", budget: int = BUDGET, rounds: int = PATIENCE,
-                 fraction: float = FRACTION, seed: int = 0):
+                 fraction: float = FRACTION, seed: int = 0, usual: int | None = None):
         self.estimator = estimator
+        self.usual = usual  # rounds to fit without a slice (the user's n_estimators/iterations), else the model's
         self.library = library
         self.budget = budget
         self.rounds = rounds
@@ -131,6 +134,8 @@ class _EarlyStopped(BaseEstimator):
         split = self._slice(y)
         self.validation_rows_ = 0
         if split is None:  # the model's usual iteration count (the registry default or the user's)
+            if self.usual is not None:
+                est.set_params(**{ROUTES[self.library].iterations: self.usual})
             est.fit(X, y, **({"sample_weight": sample_weight} if sample_weight is not None else {}), **params)
             self.iterations_ = _count(est, self.library)
         else:

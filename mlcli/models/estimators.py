@@ -94,13 +94,21 @@ def _accepted_names(cls: type, est: Any) -> set[str]:
     return set(est.get_params(deep=False)) | init_names(cls)
 
 
+def _takes_words(est: Any, key: str) -> bool:
+    """Whether scikit-learn declares words among the values of a parameter whose default is a number (a
+    forest's regression ``max_features=1.0`` also takes ``"sqrt"`` and ``"log2"``)."""
+    constraints = getattr(type(est), "_parameter_constraints", {}).get(key, [])
+    return any(c is str or type(c).__name__ == "StrOptions" for c in constraints)
+
+
 def check_param_types(name: str, est: Any, params: dict[str, Any]) -> None:
     current = est.get_params(deep=False)
     for key, value in params.items():
         default = current.get(key)
         if isinstance(default, bool) and not isinstance(value, bool):
             raise ConfigError(f"the '{key}' parameter of model '{name}' must be true or false, got {value!r}")
-        if isinstance(default, (int, float)) and not isinstance(default, bool) and isinstance(value, str):
+        if (isinstance(default, (int, float)) and not isinstance(default, bool) and isinstance(value, str)
+                and not _takes_words(est, key)):
             raise ConfigError(f"the '{key}' parameter of model '{name}' must be a number, got '{value}'")
 
 

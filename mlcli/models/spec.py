@@ -45,6 +45,9 @@ class ModelSpec:
     # the SHAP route: the library's own TreeSHAP (xgboost | lightgbm | catboost), shap.TreeExplainer (tree),
     # or shap's model-agnostic KernelExplainer over the raw columns (kernel: any model, slower)
     explainer: str = "kernel"
+    # what `mlcli tune` searches: parameter -> ("float"|"int", low, high[, "log"]) | ("choice", [values]) |
+    # ("fixed", value) (mlcli.models.space); a key only one task's estimator takes is used for that task only
+    search_space: dict[str, tuple] = field(default_factory=dict)
 
     @property
     def tasks(self) -> tuple[str, ...]:

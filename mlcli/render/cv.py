@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import time
+from collections.abc import Sequence
 from typing import Any
 
 from rich import box
@@ -13,7 +15,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from mlcli.render.tables import METRIC_LABELS, bar, fmt_num, render_warnings
+from mlcli.render.numbers import fmt_num, mean_std, scale_of
+from mlcli.render.tables import METRIC_LABELS, bar, render_warnings
 
 STATUS_TEXT = {"timeout": "timed out", "failed": "failed", "interrupted": "partial"}
 METRIC_WIDTH = 19  # "0.8612 ± 0.0213" plus padding and a margin
@@ -21,14 +24,6 @@ METRIC_WIDTH = 19  # "0.8612 ± 0.0213" plus padding and a margin
 
 def label(metric: str) -> str:
     return METRIC_LABELS.get(metric, metric)
-
-
-def mean_std(mean: Any, std: Any, digits: int = 4) -> str:
-    if mean is None:
-        return "—"
-    if std is None:
-        return fmt_num(mean, digits)
-    return f"{fmt_num(mean, digits)} ± {fmt_num(std, digits)}"
 
 
 def verdict(row: dict[str, Any]) -> Text:
@@ -101,14 +96,17 @@ def _leaderboard_table(doc: dict[str, Any], first: list[str], show_train: bool) 
         t.add_column(label(m), justify="right", no_wrap=True, min_width=len(label(m)))
     t.add_column("fit s", justify="right", style="dim", no_wrap=True)
     t.add_column("pred s", justify="right", style="dim", no_wrap=True)
-    for r in doc["leaderboard"]:
+    rows = doc["leaderboard"]
+    score = scale_of([r["score"] for r in rows])  # one number of decimals per column
+    scales = {m: scale_of([r["mean"][m] for r in rows]) for m in first}
+    for r in rows:
         name = Text(r["name"], style="bold" if r["best"] else ("dim" if r["rank"] is None else ""))
-        cells: list[Any] = [str(r["rank"] or ""), name, mean_std(r["score"], r["score_std"])]
+        cells: list[Any] = [str(r["rank"] or ""), name, mean_std(r["score"], r["score_std"], scale=score)]
         if show_train:
             tm = (r.get("train_mean") or {}).get(metric)
-            cells += [mean_std(tm, (r.get("train_std") or {}).get(metric)), _gap(tm, r["score"], doc)]
+            cells += [mean_std(tm, (r.get("train_std") or {}).get(metric), scale=score), _gap(tm, r["score"], doc)]
         cells.append(verdict(r))
-        cells += [mean_std(r["mean"][m], r["std"][m]) for m in first]
+        cells += [mean_std(r["mean"][m], r["std"][m], scale=scales[m]) for m in first]
         cells += [fmt_num(r["fit_s"], 3), fmt_num(r["predict_s"], 3)]
         t.add_row(*cells, style="on grey15" if r["best"] else None)
     return t
@@ -126,8 +124,9 @@ def _more_metrics(console: Console, ranked: list[dict[str, Any]], rest: list[str
         for m in chunk:
             more.add_column(label(m), justify="right", no_wrap=True, min_width=len(label(m)))
         start += len(chunk)
+        scales = {m: scale_of([r["mean"][m] for r in ranked]) for m in chunk}
         for r in ranked:
-            more.add_row(r["name"], *[mean_std(r["mean"][m], r["std"][m]) for m in chunk])
+            more.add_row(r["name"], *[mean_std(r["mean"][m], r["std"][m], scale=scales[m]) for m in chunk])
         console.print(more)
 
 
@@ -142,6 +141,15 @@ def _footer(console: Console, doc: dict[str, Any]) -> None:
         elif r["status"] == "interrupted":
             console.print(f"[yellow]{escape(r['name'])}[/yellow]: partial, {r['folds']} of {doc['splits']} folds "
                           "done", highlight=False)
+    stopped = [r for r in doc["leaderboard"] if r.get("early_stopping")]
+    if stopped:
+        parts = []
+        for r in stopped:
+            es = r["early_stopping"]
+            spread = (f" ({es['rounds_min']}–{es['rounds_max']})" if es["rounds_min"] != es["rounds_max"] else "")
+            parts.append(f"{escape(r['name'])} {es['rounds_median']}{spread}")
+        console.print("[dim]early stopping (rounds kept, median over the folds): " + ", ".join(parts)
+                      + "; --param early_stopping=false for the full budget.[/dim]", highlight=False)
     sharper = "; --repeats 3 or more makes the test sharper" if doc["repeats"] == 1 else ""
     console.print(f"[dim]vs best: the corrected resampled t-test (Nadeau & Bengio) of each row against the best "
                   f"over the same {doc['splits']} folds; ≈ within noise (p ≥ {doc['test']['alpha']}: the gap may "
@@ -160,7 +168,7 @@ def _gap(train: Any, test: Any, doc: dict[str, Any]) -> Text:
         return Text("—", style="dim")
     gap = (train - test) if doc["higher_is_better"] else (test - train)
     rel = gap / abs(train) if train else 0.0
-    return Text(fmt_num(gap), style="yellow" if rel > 0.1 else "")
+    return Text(fmt_num(gap, scale=scale_of([train, test])), style="yellow" if rel > 0.1 else "")
 
 
 def render_grid(console: Console, doc: dict[str, Any]) -> None:
@@ -173,6 +181,7 @@ def render_grid(console: Console, doc: dict[str, Any]) -> None:
     values = [v for r in rows for v in (r["score"], (r.get("train_mean") or {}).get(metric)) if v is not None]
     lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
     span = (hi - lo) or 1.0
+    hi_abs = scale_of(values)
     title = f"{'Grid: t' if grid else 'T'}rain vs test {label(metric)} (a large gap means overfitting)"
     t = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
     t.add_column("model", overflow="fold")
@@ -184,8 +193,8 @@ def render_grid(console: Console, doc: dict[str, Any]) -> None:
     t.add_column("train ▮ test ▮", no_wrap=True)
     for r in rows:
         tr = (r.get("train_mean") or {}).get(metric)
-        cells = [r["model"] if grid else r["name"], *[str(r["params"].get(k)) for k in grid], fmt_num(tr),
-                 fmt_num(r["score"]), _gap(tr, r["score"], doc)]
+        cells = [r["model"] if grid else r["name"], *[str(r["params"].get(k)) for k in grid],
+                 fmt_num(tr, scale=hi_abs), fmt_num(r["score"], scale=hi_abs), _gap(tr, r["score"], doc)]
         graph = Text()
         if tr is not None:
             graph.append_text(bar(0.05 + 0.95 * (tr - lo) / span, 12, "grey50"))
@@ -213,7 +222,7 @@ def leaderboard_csv(doc: dict[str, Any]) -> str:
               "diff_vs_best", "p_vs_best", "within_noise"]
     for m in metrics:
         header += [f"{m}_mean", f"{m}_std"] + ([f"train_{m}_mean"] if has_train else [])
-    header += ["fit_s", "predict_s"]
+    header += ["fit_s", "predict_s", "rounds_median"]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
@@ -225,13 +234,17 @@ def leaderboard_csv(doc: dict[str, Any]) -> str:
                 vs.get("p"), vs.get("within_noise")]
         for m in metrics:
             line += [r["mean"][m], r["std"][m]] + ([(r.get("train_mean") or {}).get(m)] if has_train else [])
-        line += [r["fit_s"], r["predict_s"]]
+        line += [r["fit_s"], r["predict_s"], (r.get("early_stopping") or {}).get("rounds_median")]
         w.writerow(["" if v is None else v for v in line])
     return buf.getvalue()
 
 
 class FoldProgress:
-    """A Rich progress bar on stderr over models × folds, with elapsed time and ETA."""
+    """A Rich progress bar on stderr over models × folds: the bar and its ETA in expected seconds of fitting
+    (so they move between fits, and the ETA counts down while a long fit runs), "M/N fits", the elapsed time
+    and the names of the fits running now."""
+
+    LABEL_WIDTH = 48
 
     def __init__(self, console: Console | None = None, enabled: bool = True):
         self.console = console
@@ -239,35 +252,35 @@ class FoldProgress:
         self._progress: Any = None
         self._task: Any = None
 
-    def __call__(self, done: int, total: int, last: str) -> None:
+    def __call__(self, done: int, total: int, last: str = "", *, running: Sequence[str] = (),
+                 work: tuple[float, float] | None = None, eta: float | None = None) -> None:
         if not self.enabled:
             return
-        if self._progress is None:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                SpinnerColumn,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
+        if self._progress is None and not self._start(total):
+            return
+        completed, size = work if work is not None else (done, total)
+        now = running_label(running, last, self.LABEL_WIDTH)
+        self._progress.update(self._task, completed=completed, total=max(size, 1e-9), fits=f"{done}/{total}",
+                              now=now, eta=eta, eta_at=time.monotonic())
 
-            if self.console is None:
-                from mlcli.render.output import stderr_console
+    def _start(self, total: int) -> bool:
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-                self.console = stderr_console()
-            if not self.console.is_terminal:
-                self.enabled = False
-                return
-            self._progress = Progress(SpinnerColumn(), TextColumn("cv: models × folds"), BarColumn(),
-                                      MofNCompleteColumn(), TextColumn("fits ·"), TimeElapsedColumn(),
-                                      TextColumn("· ETA"), TimeRemainingColumn(),
-                                      TextColumn("[dim]{task.fields[last]}"), console=self.console,
-                                      transient=True)
-            self._progress.start()
-            self._task = self._progress.add_task("cv", total=total, last="")
-        self._progress.update(self._task, completed=done, total=total, last=last)
+        if self.console is None:
+            from mlcli.render.output import stderr_console
+
+            self.console = stderr_console()
+        if not self.console.is_terminal:
+            self.enabled = False
+            return False
+        self._progress = Progress(SpinnerColumn(), TextColumn("cv: models × folds"), BarColumn(),
+                                  TextColumn("{task.fields[fits]} fits ·"), TimeElapsedColumn(),
+                                  TextColumn("· ETA"), _eta_column(), TextColumn("[dim]{task.fields[now]}"),
+                                  console=self.console, transient=True)
+        self._progress.start()
+        self._task = self._progress.add_task("cv", total=total, fits=f"0/{total}", now="", eta=None,
+                                             eta_at=time.monotonic())
+        return True
 
     def close(self) -> None:
         if self._progress is not None:
@@ -279,3 +292,31 @@ class FoldProgress:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def running_label(running: Sequence[str], last: str, width: int) -> str:
+    """'catboost f3, rf f4' (the fits running now), shortened to ``width``; the last finished one if none."""
+    text = ", ".join(running) if running else last
+    return text if len(text) <= width else text[:width - 1].rstrip(", ") + "…"
+
+
+def _eta_column() -> Any:
+    """Seconds left: the runner's estimate counted down since it was given (rich's own estimate without one)."""
+    from rich.progress import ProgressColumn
+
+    class EtaColumn(ProgressColumn):
+        max_refresh = 0.5
+
+        def render(self, task: Any) -> Text:
+            eta = task.fields.get("eta")
+            if eta is None:
+                eta = task.time_remaining
+            else:
+                eta = max(eta - (time.monotonic() - task.fields.get("eta_at", time.monotonic())), 0.0)
+            if eta is None:
+                return Text("-:--:--", style="progress.remaining")
+            minutes, seconds = divmod(int(round(eta)), 60)
+            hours, minutes = divmod(minutes, 60)
+            return Text(f"{hours}:{minutes:02d}:{seconds:02d}", style="progress.remaining")
+
+    return EtaColumn()

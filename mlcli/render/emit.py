@@ -17,6 +17,8 @@ RENDERERS: dict[str, tuple[str, str | None]] = {
     "train": ("mlcli.render.tables:render_train", "mlcli.render.tables:metrics_csv"),
     "evaluate": ("mlcli.render.tables:render_evaluate", "mlcli.render.tables:metrics_csv"),
     "cv": ("mlcli.render.cv:render_cv", "mlcli.render.cv:leaderboard_csv"),
+    "tune": ("mlcli.render.tune:render_tune", "mlcli.render.tune:trials_csv"),
+    "auto": ("mlcli.render.auto:render_auto", "mlcli.render.auto:leaderboard_csv"),
     "explain": ("mlcli.render.explain:render_explain", "mlcli.render.explain:features_csv"),
     "explain-row": ("mlcli.render.explain:render_row", "mlcli.render.explain:features_csv"),
     "balance": ("mlcli.render.tables:render_balance", "mlcli.render.tables:balance_csv"),
@@ -26,6 +28,10 @@ RENDERERS: dict[str, tuple[str, str | None]] = {
     "run": ("mlcli.render.runs:render_run", "mlcli.render.runs:metrics_csv"),
     "runs-compare": ("mlcli.render.runs:render_compare", "mlcli.render.runs:compare_csv"),
     "inspect": ("mlcli.render.inspect:render_inspect", "mlcli.render.inspect:files_csv"),
+    "cluster": ("mlcli.render.cluster:render_cluster", "mlcli.render.cluster:cluster_csv"),
+    "reduce": ("mlcli.render.reduce:render_reduce", "mlcli.render.reduce:reduce_csv"),
+    "anomalies": ("mlcli.render.anomalies:render_anomalies", "mlcli.render.anomalies:anomalies_csv"),
+    "methods": ("mlcli.render.methods:render_methods", "mlcli.render.methods:methods_csv"),
 }
 
 

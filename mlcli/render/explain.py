@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich import box
@@ -16,20 +17,24 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from mlcli.errors import ConfigError, MissingDependency
-from mlcli.render.tables import bar, fmt_num
+from mlcli.errors import ConfigError
+from mlcli.render.figures.style import colour, pyplot
+from mlcli.render.numbers import fmt_num, fmt_share, fmt_signed, scale_of
+from mlcli.render.tables import bar, natural_width
 
 METHOD_TITLES = {"native": "Native importances", "permutation": "Permutation importance", "shap": "SHAP"}
 PLOT_FORMATS = (".png", ".svg", ".pdf", ".jpg", ".jpeg")
 
 
-def _num(value: Any) -> str:
+def _num(value: Any, scale: float | None = None) -> str:
+    """An importance; ``scale`` (the column's largest) gives the column one number of decimals, and a column of
+    values all under 0.001 reads in two significant digits (1.23e-04) rather than 0.0001."""
     if value is None:
         return "—"
     v = float(value)
-    if v != 0 and abs(v) < 0.001:
+    if v != 0 and abs(scale or v) < 0.001:
         return f"{v:.2e}"
-    return fmt_num(v, 4)
+    return fmt_num(v, 4, scale=scale)
 
 
 def signed_bar(value: float, biggest: float, width: int = 14) -> Text:
@@ -63,32 +68,52 @@ def _detail(feature: dict[str, Any]) -> str:
     return f"{t['feature']}: {t['coefficient']:+.3g}{odds}"
 
 
-def method_table(result: dict[str, Any], top: int) -> Table:
+BAR_WIDTHS = (20, 14, 10, 6, 0)  # the widest that lets the table fit the terminal; 0: shares without bars
+
+
+def method_table(result: dict[str, Any], top: int, console: Console | None = None) -> Table:
+    """One method's importances; the bars shrink (or go) so the table fits ``console``'s width."""
+    return _fitting(lambda width: _method_table(result, top, width), BAR_WIDTHS, console)
+
+
+def _fitting(build: Callable[[int], Table], bar_widths: Sequence[int], console: Console | None) -> Table:
+    """``build(width)`` for the widest bar width whose table fits the console (the narrowest when none does)."""
+    for width in bar_widths:
+        table = build(width)
+        if console is None or natural_width(console, table) <= console.width:
+            break
+    return table
+
+
+def _method_table(result: dict[str, Any], top: int, bar_width: int) -> Table:
     title = f"{METHOD_TITLES[result['method']]} — {result['measure']}"
-    t = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
+    t = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", collapse_padding=True, pad_edge=False)
     feats = result["features"]
     has_spread = any(f.get("spread") is not None for f in feats)
     has_terms = any(f.get("terms") for f in feats)
     has_direction = any(f.get("direction") for f in feats)
     t.add_column("#", justify="right", style="dim")
     t.add_column("column", style="bold")
-    t.add_column("importance", justify="right")
+    t.add_column("importance", justify="right", no_wrap=True)
     if has_spread:
-        t.add_column("±", justify="right", style="dim")
-    t.add_column("")
-    t.add_column("share", justify="right")
+        t.add_column("±", justify="right", style="dim", no_wrap=True)
+    if bar_width:
+        t.add_column("", no_wrap=True)
+    t.add_column("share", justify="right", no_wrap=True)
     if has_direction:
         t.add_column("direction")
     if has_terms:
         t.add_column("strongest term (coefficient per SD)", style="dim")
     biggest = max((f["importance"] or 0.0 for f in feats), default=0.0) or 1.0
+    scale = scale_of([f["importance"] for f in feats[:top]])
     for i, f in enumerate(feats[:top], 1):
         value = f["importance"] or 0.0
-        row: list[Any] = [str(i), f["name"], _num(f["importance"])]
+        row: list[Any] = [str(i), f["name"], _num(f["importance"], scale)]
         if has_spread:
-            row.append(_num(f.get("spread")))
-        row += [bar(value / biggest, width=20, color="cyan" if value >= 0 else "red"),
-                f"{(f.get('share') or 0.0):.0%}"]
+            row.append(_num(f.get("spread"), scale))
+        if bar_width:
+            row.append(bar(value / biggest, width=bar_width, color="cyan" if value >= 0 else "red"))
+        row.append(fmt_share(f.get("share") or 0.0))
         if has_direction:
             row.append(_direction_text(f.get("direction")))
         if has_terms:
@@ -107,17 +132,22 @@ def _direction_text(direction: str | None) -> Text:
     return Text(direction, style="dim" if direction == "mixed" else "")
 
 
-def comparison_table(doc: dict[str, Any], top: int) -> Table:
-    """--method all: one row per column, one importance (with a bar) per method, ranked like doc['features']."""
+def comparison_table(doc: dict[str, Any], top: int, console: Console | None = None) -> Table:
+    """--method all: one row per column, each method's share with a bar, ranked like doc['features']; the bars
+    shrink (or go) so the table fits ``console``'s width (80 columns keeps bars of 6)."""
+    return _fitting(lambda width: _comparison_table(doc, top, width), (10, 8, 6, 4, 0), console)
+
+
+def _comparison_table(doc: dict[str, Any], top: int, bar_width: int) -> Table:
     methods = [m for m in ("native", "permutation", "shap") if m in doc["methods"]]
     t = Table(title="Importance by method (share of each method's total; ranked by "
-                    f"{methods[-1] if methods else ''})", box=box.SIMPLE_HEAD, title_justify="left")
+                    f"{methods[-1] if methods else ''})", box=box.SIMPLE_HEAD, title_justify="left",
+              collapse_padding=True, pad_edge=False)
     t.add_column("#", justify="right", style="dim")
     t.add_column("column", style="bold")
     lookup = {}
     for m in methods:
-        t.add_column(m, justify="right")
-        t.add_column("")
+        t.add_column(m, no_wrap=True)
         lookup[m] = {f["name"]: f for f in doc["methods"][m]["features"]}
     t.add_column("direction")
     for i, f in enumerate(doc["features"][:top], 1):
@@ -126,7 +156,10 @@ def comparison_table(doc: dict[str, Any], top: int) -> Table:
             item = lookup[m].get(f["name"])
             share = (item or {}).get("share") or 0.0
             best = max((x.get("share") or 0.0 for x in lookup[m].values()), default=0.0) or 1.0
-            row += [f"{share:.0%}" if item else "—", bar(share / best, width=10)]
+            cell = Text(f"{fmt_share(share) if item else '—':>4}")
+            if bar_width:
+                cell.append(" ").append_text(bar(share / best, width=bar_width))
+            row.append(cell)
         row.append(_direction_text(f.get("direction")))
         t.add_row(*row)
     return t
@@ -135,12 +168,12 @@ def comparison_table(doc: dict[str, Any], top: int) -> Table:
 def render_explain(console: Console, doc: dict[str, Any], top: int = 20) -> None:
     console.print(_header(doc))
     if doc["method"] == "all" and len(doc["methods"]) > 1:
-        console.print(comparison_table(doc, top))
+        console.print(comparison_table(doc, top, console))
         for name, res in doc["methods"].items():
             console.print(f"[dim]{name}: {res['measure']} · {res['seconds']:.2f}s[/dim]")
     else:
         for res in doc["methods"].values():
-            console.print(method_table(res, top))
+            console.print(method_table(res, top, console))
             extra = []
             if res.get("metric"):
                 extra.append(f"baseline {res['metric']} {_num(res.get('baseline'))} on {res.get('rows')} rows")
@@ -171,17 +204,19 @@ def render_row(console: Console, doc: dict[str, Any]) -> None:
     t.add_column("contribution", justify="right")
     t.add_column("")
     biggest = max((abs(c["contribution"] or 0.0) for c in doc["contributions"]), default=0.0)
+    scale = scale_of([biggest, doc.get("base_value"), doc.get("output_value")])  # the same decimals for all
     for c in doc["contributions"]:
         value = c["value"]
         shown = "—" if value is None else (fmt_num(value) if isinstance(value, float) else str(value))
         if len(shown) > 40:
             shown = shown[:39] + "…"
         v = c["contribution"] or 0.0
-        t.add_row(c["name"], shown, Text(f"{v:+.4f}", style="green" if v > 0 else ("red" if v < 0 else "")),
-                  signed_bar(v, biggest))
+        style = "green" if v > 0 else ("red" if v < 0 else "")
+        t.add_row(c["name"], shown, Text(fmt_signed(float(v), scale=scale), style=style), signed_bar(v, biggest))
     console.print(t)
-    console.print(f"base value {doc['base_value']:+.4f} (the average {doc['explained']}) + contributions "
-                  f"= {doc['output_value']:+.4f} for this row · [dim]{doc['explainer']}[/dim]")
+    console.print(f"base value {fmt_signed(doc.get('base_value'), scale=scale)} (the average {doc['explained']}) + "
+                  f"contributions = {fmt_signed(doc.get('output_value'), scale=scale)} for this row · "
+                  f"[dim]{doc['explainer']}[/dim]")
 
 
 def features_csv(doc: dict[str, Any]) -> str:
@@ -215,14 +250,7 @@ def check_plot_path(path: str) -> None:
 
 
 def _pyplot():
-    try:
-        import matplotlib
-    except ImportError as exc:
-        raise MissingDependency("matplotlib", "--plot", "explain") from exc
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return pyplot("explain")  # shap and matplotlib come together in the explain extra
 
 
 def _bar_panel(ax, result: dict[str, Any], top: int) -> None:
@@ -230,7 +258,7 @@ def _bar_panel(ax, result: dict[str, Any], top: int) -> None:
     names = [f["name"] for f in feats]
     values = [f["importance"] or 0.0 for f in feats]
     spread = [f.get("spread") or 0.0 for f in feats] if result["method"] == "permutation" else None
-    ax.barh(names, values, xerr=spread, color="#3b82c4", ecolor="#555555", capsize=2)
+    ax.barh(names, values, xerr=spread, color=colour(0), ecolor="#555555", capsize=2)
     ax.set_title(METHOD_TITLES[result["method"]], fontsize=10, loc="left")
     ax.set_xlabel(result["measure"], fontsize=7)
     ax.tick_params(labelsize=8)

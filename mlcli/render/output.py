@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from mlcli.errors import ConfigError, redact
 
@@ -67,9 +67,32 @@ def write_rows(frame: Any, fmt: str, path: str | None = None) -> None:
         sys.stdout.flush()
 
 
+HANG = "  "  # the indent of a notice's continuation lines on a terminal
+
+
+def wrap_notice(text: str, width: int) -> str:
+    """``text`` broken at spaces into lines of at most ``width`` characters, continuation lines indented: a word
+    longer than a line (a path, a URL) stays whole on a line of its own rather than being cut."""
+    import textwrap
+
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        lines += textwrap.wrap(paragraph, max(width, 20), subsequent_indent=HANG, break_long_words=False,
+                               break_on_hyphens=False) or [""]
+    return "\n".join(lines)
+
+
+def wrapped_for(console: Console, text: str) -> str:
+    """``text`` as :func:`wrap_notice` wraps it when ``console`` is a terminal; as it is otherwise."""
+    return wrap_notice(text, console.width) if console.is_terminal else text
+
+
 class Notifier:
     """Notices on stderr, silenced by --quiet. Messages are plain text: paths and install lines such as
-    'mlcli[text]' hold brackets that are printed as they are, never read as Rich markup."""
+    'mlcli[text]' hold brackets that are printed as they are, never read as Rich markup.
+
+    On a terminal a notice is wrapped between words at the terminal's width (the terminal itself would cut words
+    in two); piped or redirected, each notice stays one line, whatever its length, for grep and logs."""
 
     def __init__(self, quiet: bool = False):
         self.quiet = quiet
@@ -82,14 +105,16 @@ class Notifier:
         return self._console
 
     def __call__(self, message: str) -> None:
-        if not self.quiet:
-            self.console.print(f"[dim]mlcli:[/dim] {escape(redact(message))}", highlight=False, markup=True,
-                               soft_wrap=True)
+        self._print("mlcli:", "dim", message)
 
     def warn(self, message: str) -> None:
-        if not self.quiet:
-            self.console.print(f"[yellow]mlcli: warning:[/yellow] {escape(redact(message))}", highlight=False,
-                               soft_wrap=True)
+        self._print("mlcli: warning:", "yellow", message)
+
+    def _print(self, prefix: str, style: str, message: str) -> None:
+        if self.quiet:
+            return
+        text = wrapped_for(self.console, f"{prefix} {redact(message)}")
+        self.console.print(Text.assemble((prefix, style), text[len(prefix):]), highlight=False, soft_wrap=True)
 
 
 def library_chatter_to_stderr():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from mlcli.render.tables import METRIC_LABELS, fmt_num
+from mlcli.render.numbers import fmt_num, scale_of
+from mlcli.render.tables import METRIC_LABELS, natural_width
 
 STATUS_STYLE = {"finished": "green", "failed": "red", "interrupted": "yellow", "running": "cyan"}
 
@@ -53,19 +55,52 @@ def _data(run: dict[str, Any]) -> str:
     return Path(data).name if data and data != "-" else ("stdin" if data == "-" else "")
 
 
-def render_runs(console: Console, runs: list[dict[str, Any]]) -> None:
+RUN_COLUMNS = (("id", "right"), ("started", "left"), ("command", "left"), ("model", "left"), ("data", "left"),
+               ("main metric", "left"), ("status", "left"), ("time", "right"))
+NARROW_DROPS = ("time", "status", "started")  # dropped in this order while the table is wider than the terminal
+MIN_DATA = 10  # a file name keeps at least this many characters before its ellipsis
+
+
+def _run_cells(run: dict[str, Any]) -> dict[str, Any]:
+    status = run.get("status", "")
+    return {"id": str(run["id"]), "started": when(run.get("started"), short=True), "command": run.get("command", ""),
+            "model": run.get("model") or "", "data": _data(run), "main metric": _score(run),
+            "status": Text(status, style=STATUS_STYLE.get(status, "")), "time": seconds(run.get("duration"))}
+
+
+def _runs_table(rows: list[dict[str, Any]], names: list[str], widths: dict[str, int] | None = None) -> Table:
+    widths = widths or {}
     t = Table(box=box.SIMPLE_HEAD, title="Runs (newest first)", title_justify="left", pad_edge=False,
-              collapse_padding=True)
-    for name, justify in (("id", "right"), ("started", "left"), ("command", "left"), ("model", "left"),
-                          ("data", "left"), ("main metric", "left"), ("status", "left"), ("time", "right")):
-        t.add_column(name, justify=justify, overflow="fold",
-                     no_wrap=name in ("id", "started", "command", "main metric", "status", "time"))
-    for run in runs:
-        status = run.get("status", "")
-        t.add_row(str(run["id"]), when(run.get("started"), short=True), run.get("command", ""), run.get("model") or "",
-                  _data(run), _score(run), Text(status, style=STATUS_STYLE.get(status, "")),
-                  seconds(run.get("duration")))
-    console.print(t)
+              collapse_padding=True, show_edge=False)
+    for name, justify in RUN_COLUMNS:
+        if name in names:  # a model name wraps only between words; a file name ends in an ellipsis
+            t.add_column(name, justify=justify, no_wrap=name != "model", width=widths.get(name),
+                         overflow="ellipsis" if name == "data" else "fold")
+    for cells in rows:
+        t.add_row(*[cells[name] for name in names])
+    return t
+
+
+def render_runs(console: Console, runs: list[dict[str, Any]]) -> None:
+    """One line per run that reads at 80 columns: model and file names whole. Where the terminal is too narrow,
+    the duration goes first, then the status (when every run shown finished), then the start time; a model label
+    with grid parameters then wraps between words, and a file name ends in '…' as a last resort."""
+    rows = [_run_cells(run) for run in runs]
+    names = [name for name, _ in RUN_COLUMNS]
+    drops = [d for d in NARROW_DROPS if d != "status" or all(r["status"].plain == "finished" for r in rows)]
+    while natural_width(console, _runs_table(rows, names)) > console.width and drops:
+        names.remove(drops.pop(0))
+    excess = natural_width(console, _runs_table(rows, names)) - console.width
+    widths: dict[str, int] = {}
+    if excess > 0:
+        model = max([len(r["model"]) for r in rows] + [5])
+        words = max([len(w) for r in rows for w in r["model"].split()] + [5])
+        widths["model"] = max(words, model - excess)
+        excess -= model - widths["model"]
+        data = max([len(r["data"]) for r in rows] + [4])
+        if excess > 0:
+            widths["data"] = max(MIN_DATA, data - excess)
+    console.print(_runs_table(rows, names, widths))
 
 
 def _kv_table(title: str, rows: list[tuple[str, Any]]) -> Table:
@@ -92,9 +127,8 @@ def render_run(console: Console, run: dict[str, Any]) -> None:
     console.print(_kv_table(f"Run {run['id']}", rows))
     metrics = run.get("metrics") or {}
     if metrics:
-        t = Table(box=box.SIMPLE_HEAD, title="Metrics" + (" (best model, mean over folds)"
-                                                          if run.get("command") == "cv" else ""),
-                  title_justify="left")
+        title = "Metrics" + (" (best model, mean over folds)" if run.get("command") == "cv" else "")
+        t = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", min_width=len(title))  # title on 1 line
         t.add_column("metric")
         t.add_column("value", justify="right", style="bold")
         for key, value in metrics.items():
@@ -105,9 +139,10 @@ def render_run(console: Console, run: dict[str, Any]) -> None:
         t = Table(box=box.SIMPLE_HEAD, title="Leaderboard", title_justify="left")
         for name in ("model", "score", "±", "status"):
             t.add_column(name, justify="right" if name in ("score", "±") else "left")
+        scale = scale_of([row.get("score") for row in board])  # the same decimals down the column
         for row in board:
-            t.add_row(str(row.get("name")), fmt_num(row.get("score")), fmt_num(row.get("score_std")),
-                      str(row.get("status") or ""))
+            t.add_row(str(row.get("name")), fmt_num(row.get("score"), scale=scale),
+                      fmt_num(row.get("score_std"), scale=scale), str(row.get("status") or ""))
         console.print(t)
     if run.get("recipe"):
         from mlcli.tracking.recipe import dump_recipe
@@ -124,15 +159,29 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def fold_path(text: str, width: int) -> str:
+    """A path longer than ``width`` broken after a '/' (the terminal would cut it anywhere); other text as it is."""
+    if len(text) <= width or "/" not in text or any(c.isspace() for c in text):
+        return text
+    lines = [""]
+    for part in re.findall(r"[^/]*/|[^/]+$", text):
+        if lines[-1] and len(lines[-1]) + len(part) > width:
+            lines.append("")
+        lines[-1] += part
+    return "\n".join(lines)
+
+
 def render_compare(console: Console, doc: dict[str, Any]) -> None:
     ids = [r["id"] for r in doc["runs"]]
     t = Table(box=box.SIMPLE_HEAD, title="Settings (differences first, in yellow)", title_justify="left")
-    t.add_column("setting")
+    key_width = min(30, max([len(s["key"]) for s in doc["settings"]] + [7]))
+    t.add_column("setting", no_wrap=True, min_width=key_width)
     for i in ids:
         t.add_column(f"run {i}", overflow="fold")
+    room = max(8, (console.width - key_width - 3 * (len(ids) + 1)) // max(1, len(ids)))  # each run's column
     for s in doc["settings"]:
         style = "yellow" if s["differs"] else "dim"
-        t.add_row(Text(s["key"], style=style), *[Text(_cell(v), style=style) for v in s["values"]])
+        t.add_row(Text(s["key"], style=style), *[Text(fold_path(_cell(v), room), style=style) for v in s["values"]])
     console.print(t)
     if doc["metrics"]:
         m = Table(box=box.SIMPLE_HEAD, title="Metrics (best in green)", title_justify="left")
@@ -140,7 +189,8 @@ def render_compare(console: Console, doc: dict[str, Any]) -> None:
         for i in ids:
             m.add_column(f"run {i}", justify="right")
         for row in doc["metrics"]:
-            cells = [Text(fmt_num(v), style="bold green" if i in row["best"] else "")
+            scale = scale_of(row["values"])
+            cells = [Text(fmt_num(v, scale=scale), style="bold green" if i in row["best"] else "")
                      for i, v in zip(ids, row["values"])]
             m.add_row(METRIC_LABELS.get(row["metric"], row["metric"]), *cells)
         console.print(m)

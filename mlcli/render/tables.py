@@ -6,9 +6,12 @@ from typing import Any
 
 from rich import box
 from rich.console import Console
+from rich.measure import Measurement
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
+
+from mlcli.render.numbers import fmt_num, fmt_share, scale_of
 
 METRIC_LABELS = {
     "accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "precision": "precision",
@@ -21,14 +24,9 @@ METRIC_LABELS = {
 }
 
 
-def fmt_num(value: Any, digits: int = 4) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        if abs(value) >= 1e5:
-            return f"{value:,.0f}"
-        return f"{value:.{digits}f}"
-    return str(value)
+def natural_width(console: Console, renderable: Any) -> int:
+    """The width ``renderable`` takes when nothing limits it (Console.measure caps it at the console's width)."""
+    return Measurement.get(console, console.options.update(max_width=10_000), renderable).maximum
 
 
 def bar(fraction: float, width: int = 24, color: str = "cyan") -> Text:
@@ -48,7 +46,7 @@ def roles_table(columns: list[dict[str, Any]]) -> Table:
               "numeric": "cyan", "datetime": "yellow"}
     for c in columns:
         t.add_row(c["name"], Text(c["role"], style=styles.get(c["role"], "")), str(c["n_unique"]),
-                  f"{c['missing']:.0%}" if c["missing"] else "", c.get("reason", ""))
+                  fmt_share(c["missing"]) if c["missing"] else "", c.get("reason", ""))
     return t
 
 
@@ -63,9 +61,9 @@ def metrics_table(metrics: dict[str, Any], train_metrics: dict[str, Any] | None 
     if baseline:
         t.add_column("baseline", justify="right", style="dim")
     for key, value in metrics.items():
-        row = [METRIC_LABELS.get(key, key), fmt_num(value)]
-        row += [fmt_num(other.get(key)) for other in (train_metrics, baseline) if other]
-        t.add_row(*row)
+        values = [value] + [other.get(key) for other in (train_metrics, baseline) if other]
+        scale = scale_of(values)  # the same decimals along the row: 16,001 / 15,109 / 26,163
+        t.add_row(METRIC_LABELS.get(key, key), *[fmt_num(v, scale=scale) for v in values])
     return t
 
 
@@ -109,7 +107,7 @@ def training_rows_title(training_rows: dict[str, Any] | None) -> str | None:
         return None
     count, of = training_rows["count"], training_rows.get("of") or 0
     share = training_rows.get("share", count / of if of else 0.0)
-    return f"Metrics ({count} of {of} rows, {share:.1%}, were used to train this model: not held-out)"
+    return f"Metrics ({count} of {of} rows, {fmt_share(share, 1)}, were used to train this model: not held-out)"
 
 
 def confusion_table(matrix: list[list[int]], classes: list[Any]) -> Table:
@@ -123,7 +121,7 @@ def confusion_table(matrix: list[list[int]], classes: list[Any]) -> Table:
         cells = []
         for j, n in enumerate(row):
             style = "green" if i == j else ("red" if n else "dim")
-            cells.append(Text(f"{n} ({n / total:.0%})", style=style))
+            cells.append(Text(f"{n} ({fmt_share(n / total)})", style=style))
         t.add_row(str(classes[i]), *cells)
     return t
 
@@ -148,7 +146,7 @@ def confusions_table(matrix: list[list[int]], classes: list[Any]) -> Table:
     t.add_column("count", justify="right")
     t.add_column("share of the true class", justify="right")
     for true, pred, n, share in top_confusions(matrix, classes):
-        t.add_row(str(true), str(pred), str(n), f"{share:.1%}")
+        t.add_row(str(true), str(pred), str(n), fmt_share(share, 1))
     return t
 
 
@@ -168,7 +166,7 @@ def importance_table(items: list[dict[str, Any]], top: int = 10, title: str = "T
     t.add_column("")
     biggest = max((i["importance"] for i in items[:top]), default=1.0) or 1.0
     for item in items[:top]:
-        t.add_row(item["feature"], f"{item['importance']:.1%}", bar(item["importance"] / biggest))
+        t.add_row(item["feature"], fmt_share(item["importance"], 1), bar(item["importance"] / biggest))
     return t
 
 
@@ -230,7 +228,8 @@ def render_gap(console: Console, gap: dict[str, Any]) -> None:
     else:
         verdict = ("[yellow]the model does much better on its training rows: likely overfitting[/yellow]"
                    if gap.get("overfitting") else "[green]small: no sign of overfitting[/green]")
-    console.print(f"Train-vs-test gap in {label}: {fmt_num(gap['gap'])} — {verdict}")
+    shown = fmt_num(gap["gap"], scale=scale_of([gap.get("train"), gap.get("test")]))  # 892, not 892.0565
+    console.print(f"Train-vs-test gap in {label}: {shown} — {verdict}")
     if gap.get("rule"):
         console.print(Text(f"  ({gap['rule']})", style="dim"))
 
@@ -267,12 +266,12 @@ def render_evaluate(console: Console, doc: dict[str, Any]) -> None:
 
 
 def render_models(console: Console, rows: list[dict[str, Any]]) -> None:
-    t = Table(title="Models", box=box.SIMPLE_HEAD, title_justify="left")
-    t.add_column("name", style="bold")
-    t.add_column("classification")
-    t.add_column("regression")
+    t = Table(title="Models", box=box.SIMPLE_HEAD, title_justify="left", collapse_padding=True, pad_edge=False)
+    t.add_column("name", style="bold", no_wrap=True)
+    t.add_column("classify", no_wrap=True)  # short headers: at 80 columns the description keeps 34 of them
+    t.add_column("regress", no_wrap=True)
     t.add_column("installed")
-    t.add_column("description", style="dim")
+    t.add_column("description", style="dim", ratio=1)
     for r in rows:
         yes = lambda b: Text("yes", style="green") if b else Text("—", style="dim")  # noqa: E731
         t.add_row(r["name"], yes("binary" in r["tasks"]), yes("regression" in r["tasks"]),
@@ -315,10 +314,10 @@ def render_balance(console: Console, doc: dict[str, Any]) -> None:
         t.add_column("after", justify="right")
         t.add_column("")
     for c in doc["before"]:
-        row = [str(c["class"]), f"{c['count']} ({c['share']:.1%})", bar(c["count"] / biggest, 14, "cyan")]
+        row = [str(c["class"]), f"{c['count']} ({fmt_share(c['share'], 1)})", bar(c["count"] / biggest, 14, "cyan")]
         if after:
             a = after.get(c["class"], {"count": 0, "share": 0.0})
-            row += [f"{a['count']} ({a['share']:.1%})", bar(a["count"] / biggest, 14, "green")]
+            row += [f"{a['count']} ({fmt_share(a['share'], 1)})", bar(a["count"] / biggest, 14, "green")]
         t.add_row(*row)
     console.print(t)
     ratio = f"Imbalance ratio (largest / smallest class): {doc['imbalance_ratio_before']:.2f}"

@@ -25,6 +25,7 @@ from mlcli.errors import MlcliError, redact_all
 
 SCHEMA_VERSION = 1
 DB_NAME = "history.db"
+STUDIES_NAME = "studies.db"
 BUSY_TIMEOUT_MS = 30_000
 STATUSES = ("running", "finished", "failed", "interrupted")
 _SCHEMA = """
@@ -81,6 +82,12 @@ def default_home() -> Path:
 
 def default_path() -> Path:
     return default_home() / DB_NAME
+
+
+def studies_path() -> str | None:
+    """Where tune and auto keep their searches for --resume (Optuna's RDB storage, beside the run history);
+    None when the history is off."""
+    return str(default_home() / STUDIES_NAME) if enabled() else None
 
 
 def enabled() -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 
 from mlcli.errors import ConfigError, did_you_mean
 
-RECIPE_COMMANDS = ("train", "cv")
+RECIPE_COMMANDS = ("train", "cv", "auto", "tune", "cluster", "reduce", "anomalies")
 
 # what each kind of key holds, as said in messages
 EXPECTED = {
@@ -43,6 +43,7 @@ class KeySpec:
     flag: str = ""  # the command-line spelling, e.g. "--test-size" ("" for an argument)
     path: str | None = None  # "in" (must exist), "out" (written) or None
     choices: tuple[str, ...] = ()
+    default: Any = None  # the option's default (a false flag is written only when it differs)
 
 
 @dataclass
@@ -167,10 +168,14 @@ def resolve(recipe: Recipe, command: str, specs: list[KeySpec],
 def _unknown(recipe: Recipe, key: str, command: str, keys: list[str], others: dict[str, set[str]]) -> str:
     for other, other_keys in others.items():
         if key in other_keys:
-            return (f"recipe {recipe.path}: key '{key}' is a {other} option, not a {command} one; "
+            return (f"recipe {recipe.path}: key '{key}' is {_a(other)} option, not {_a(command)} one; "
                     f"add 'command: {other}' and run it with: mlcli {other} --recipe {recipe.path}")
     hint = did_you_mean(key, keys + ["command"])
     return f"recipe {recipe.path}: unknown key '{key}'{hint}; the keys are the long options of: mlcli {command} --help"
+
+
+def _a(command: str) -> str:
+    return f"{'an' if command[:1] in 'aeiou' else 'a'} {command}"
 
 
 def _describe(value: Any) -> str:
@@ -272,7 +277,7 @@ def recipe_document(command: str, values: dict[str, Any], specs: list[KeySpec],
                     base: Path | None) -> dict[str, Any]:
     """The recipe mapping of an effective set of option values (parameter name -> value).
 
-    Empty values (None, [], False flags) are left out; paths are made relative to ``base`` (the folder
+    Empty values (None, [], flags off by default) are left out; paths are made relative to ``base`` (the folder
     the recipe is written to) or kept absolute when ``base`` is None.
     """
     from mlcli.models.estimators import parse_value
@@ -280,7 +285,7 @@ def recipe_document(command: str, values: dict[str, Any], specs: list[KeySpec],
     doc: dict[str, Any] = {"command": command}
     for spec in specs:
         value = values.get(spec.param)
-        if value is None or value is False and spec.kind == "bool" or value in ([], ()):
+        if value is None or value is False and spec.kind == "bool" and spec.default is False or value in ([], ()):
             continue
         if spec.kind == "params":
             value = {k.strip(): parse_value(v.strip()) for k, _, v in (s.partition("=") for s in value)}

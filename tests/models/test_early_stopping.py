@@ -119,6 +119,16 @@ def test_few_rows_fit_the_usual_count():
     assert "off for fewer than 1000 training rows" in ES.stopping_line(stop)
 
 
+@pytest.mark.parametrize("model", BOOSTERS)
+def test_few_rows_fit_the_users_count(model):
+    X, y = _frame("binary", n=300)
+    schema = _schema("binary")
+    key = ES.ROUTES[model].iterations
+    pipe = build_pipeline(schema, ModelConfig(model, {key: 40}, seed=1, n_threads=1))
+    pipe.fit(prepare_frame(X, schema), y)
+    assert ES.stopping_of(pipe.steps[-1][1])["iterations"] == 40
+
+
 def test_histogram_boosting_uses_its_own_early_stopping():
     pipe, _, _ = _fit("hgb", "binary")
     model = final_model(pipe)

@@ -71,3 +71,14 @@ def test_unknown_model_suggestion():
     with pytest.raises(ConfigError, match="did you mean 'lightgbm'"):
         get_spec("lightgmb")
     assert get_spec("XGB").name == "xgboost"
+
+
+def test_word_values_of_a_numeric_default_are_accepted_where_scikit_learn_takes_them():
+    """A regression forest's max_features defaults to 1.0 but takes 'log2' (tune's search space draws it);
+    an SVM's C takes no words."""
+    from mlcli.errors import ConfigError
+    from mlcli.models.estimators import make_estimator
+
+    assert make_estimator("rf", "regression", {"max_features": "log2"}).max_features == "log2"
+    with pytest.raises(ConfigError, match="the 'C' parameter of model 'svm' must be a number, got 'abc'"):
+        make_estimator("svm", "binary", {"C": "abc"})

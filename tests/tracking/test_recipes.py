@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mlcli.tracking.recipe import RECIPE_COMMANDS
+
 from conftest import ROOT, error_line
 
 
@@ -201,7 +203,7 @@ def test_recipe_for_the_other_command(mlcli, bad):
     assert error_line(mlcli("train", "--recipe", bad("command: cv\ndata: small_binary.csv\n"))) == (
         "recipe r.yaml is a cv recipe (command: cv); run it with: mlcli cv --recipe r.yaml")
     assert error_line(mlcli("train", "--recipe", bad("command: predict\n"))) == (
-        "recipe r.yaml: key 'command' must be one of train, cv, got text 'predict'")
+        f"recipe r.yaml: key 'command' must be one of {', '.join(RECIPE_COMMANDS)}, got text 'predict'")
 
 
 @pytest.mark.parametrize("line, message", [

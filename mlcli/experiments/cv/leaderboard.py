@@ -55,9 +55,18 @@ class Row:
     rank: int | None = None
     best: bool = False
     vs_best: dict[str, Any] | None = None
+    rounds: list[int] = field(default_factory=list)  # boosting rounds early stopping kept, per finished fold
 
     def score(self, metric: str) -> float | None:
         return self.mean.get(metric)
+
+    @property
+    def early_stopping(self) -> dict[str, Any] | None:
+        """The rounds early stopping kept over the folds (median, least, most), or None."""
+        if not self.rounds:
+            return None
+        return {"rounds_median": int(np.median(self.rounds)), "rounds_min": min(self.rounds),
+                "rounds_max": max(self.rounds), "folds": len(self.rounds)}
 
     def to_dict(self, metric: str) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -71,7 +80,7 @@ class Row:
             d["train_mean"] = self.train_mean
             d["train_std"] = self.train_std
         d.update(fit_s=self.fit_s, predict_s=self.predict_s, seconds=round(self.seconds, 3),
-                 vs_best=self.vs_best, fold_scores=self.scores)
+                 vs_best=self.vs_best, fold_scores=self.scores, early_stopping=self.early_stopping)
         if self.error:
             d["error"] = self.error
         return d
@@ -102,6 +111,7 @@ class CVResult:
     saved: str | None = None
     warnings: list[str] = field(default_factory=list)
     findings: Findings = field(default_factory=Findings)
+    learning_curve: dict[str, Any] | None = None  # cv --learning-curve (mlcli.experiments.cv.learning)
 
     @property
     def best(self) -> Row | None:
@@ -124,7 +134,7 @@ class CVResult:
             "interrupted": self.interrupted, "saved": self.saved, "seconds": round(self.seconds, 3),
             "columns": [c.to_dict() for c in self.schema.columns],
             "warnings": self.findings.warnings + self.warnings, "leaks": self.findings.leaks,
-            "duplicates": self.findings.duplicates,
+            "duplicates": self.findings.duplicates, "learning_curve": self.learning_curve,
         }
 
 
@@ -161,7 +171,8 @@ def build_rows(candidates: list[Candidate], results: dict[tuple[int, int], FoldR
                         train_mean, train_std,
                         round(float(np.mean([r.fit_s for r in ok])), 4) if ok else None,
                         round(float(np.mean([r.predict_s for r in ok])), 4) if ok else None,
-                        seconds, bad.error if bad is not None else ""))
+                        seconds, bad.error if bad is not None else "",
+                        rounds=[r.rounds for r in ok if r.rounds]))
     sign = 1.0 if higher_is_better(metric) else -1.0
 
     def key(row: Row) -> tuple:

@@ -28,7 +28,7 @@ class CVRequest:
     groups: str | None = None
     metric: str | None = None
     grid: dict[str, list[Any]] = field(default_factory=dict)
-    jobs: int | None = None  # default: 1 on this machine, every worker thread on a Dask cluster
+    jobs: int | None = None  # default: chosen from the work on this machine, every worker thread on a Dask cluster
     threads: int | None = None
     scheduler: str | None = None
     timeout: float | None = None
@@ -39,6 +39,7 @@ class CVRequest:
     ratio: Any = None  # the resamplers' sampling strategy
     log_target: bool = False  # regression: fit on log(1 + y)
     leak_check: bool = True  # screen every column for a leak of the target before fitting
+    learning_curve: bool = False  # refit the leading models on growing shares of each fold's training rows
 
 
 def split_names(items: list[str] | None) -> list[str]:

@@ -1,8 +1,9 @@
 """mlcli cv: a leakage-free model comparison across the same folds, with a test of the winner's margin.
 
 Every (model, grid point) candidate is a whole pipeline from :func:`build_pipeline` (preprocessing + model),
-fitted on the training rows of each fold only; all candidates see the same folds. Fold fits run through
-joblib: sequentially, in local worker processes (``jobs``) or on a Dask cluster (``scheduler``).
+fitted on the training rows of each fold only; all candidates see the same folds, and candidates with equal
+preprocessing share it per fold. Fold fits run sequentially, in local worker processes (``jobs``, chosen from
+the work when not given) or on a Dask cluster (``scheduler``): see :mod:`mlcli.experiments.cv.runner`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from mlcli.evaluation.metrics import metric_names, resolve_metric
 from mlcli.evaluation.report import measure
 from mlcli.evaluation.scoring import decode
 from mlcli.experiments.checks import Findings, duplicates_across, leak_screen, target_advice
-from mlcli.experiments.cv.execution import FoldResult, Progress, connect_scheduler, execute, plan_parallel
+from mlcli.experiments.cv import schedule
+from mlcli.experiments.cv.execution import FoldResult, Progress, connect_scheduler, plan_parallel
 from mlcli.experiments.cv.folds import Split, group_values, make_splits
 from mlcli.experiments.cv.leaderboard import CVResult, Row, build_rows
 from mlcli.experiments.cv.request import (
@@ -32,6 +34,7 @@ from mlcli.experiments.cv.request import (
     make_candidates,
     split_names,
 )
+from mlcli.experiments.cv.runner import Work, execute
 from mlcli.experiments.train import bundle_meta
 from mlcli.explain.native import native_importances
 from mlcli.models.build import build_pipeline, default_threads
@@ -81,11 +84,13 @@ def _run(req: CVRequest, jobs: int, threads: int, client: Any, notify: Notify,
     splits = make_splits(y, task, classes, req.folds, req.repeats, req.seed, groups, req.groups)
     candidates = _candidates(req, ds, threads, notify)
     findings = _checks(req, ds, y, splits, notify)
+    jobs, threads = _auto_plan(req, jobs, threads, candidates, len(splits), ds)
     configs = [c.config(req, threads) for c in candidates]
     want_train = req.train_scores or bool(req.grid)
 
-    results, interrupted = execute(candidates, configs, splits, ds, y, classes, jobs, req.timeout, want_train,
-                                   req.oof, client, progress)
+    work = Work(candidates, configs, splits, ds.schema, ds.X, y, classes, want_train, req.oof, req.timeout,
+                threads=threads, sizes=ds.X.shape)
+    results, interrupted = execute(work, jobs, client, progress)
 
     ratio = float(np.mean([len(s.test) / len(s.train) for s in splits]))
     rows = build_rows(candidates, results, len(splits), metric_names(task), metric, ratio, interrupted)
@@ -102,6 +107,12 @@ def _run(req: CVRequest, jobs: int, threads: int, client: Any, notify: Notify,
                       len(candidates) * len(splits), n_done, interrupted, 0.0, warnings=warnings, findings=findings)
     if req.oof:
         result.oof = oof_frame(candidates, results, splits, y, classes, task)
+    if req.learning_curve and not interrupted:
+        from mlcli.experiments.cv.learning import learning_curve
+
+        labels = {c.label: cfg for c, cfg in zip(candidates, configs)}
+        result.learning_curve = learning_curve(rows, labels, ds.schema, ds.X, y, task, classes, splits, metric,
+                                               req.seed, notify)
     if req.save_best and not interrupted:
         best = next((r for r in models if r.rank is not None), None)  # the best model, never the baseline
         if best is None:
@@ -113,6 +124,20 @@ def _run(req: CVRequest, jobs: int, threads: int, client: Any, notify: Notify,
         except KeyboardInterrupt:  # the bundle write is atomic: nothing half-written is left
             result.interrupted = True
     return result
+
+
+def _auto_plan(req: CVRequest, jobs: int, threads: int, candidates: list[Candidate], n_splits: int,
+               ds: Dataset) -> tuple[int, int]:
+    """Without --jobs and --threads: local worker processes when the work pays for starting them and the data
+    fits in memory once per worker (:func:`schedule.auto_jobs`), else the plan as it was."""
+    if req.jobs is not None or req.threads is not None or req.scheduler:
+        return jobs, threads
+    if any(get_spec(c.model).text_only for c in candidates):  # fine-tuning: one process, every core (or GPU)
+        return jobs, threads
+    costs = schedule.Costs([c.model for c in candidates], *ds.X.shape)
+    n = schedule.auto_jobs(len(candidates) * n_splits, costs.total(n_splits), schedule.data_bytes(ds.X),
+                           schedule.cpu_cores(), schedule.available_memory())
+    return (jobs, threads) if n <= 1 else plan_parallel(n, None, None)
 
 
 def _candidates(req: CVRequest, ds: Dataset, threads: int, notify: Notify) -> list[Candidate]:
