@@ -19,7 +19,9 @@ Sides, each a fresh process on the same training file, scored on the same test f
     AG medium      AutoGluon 1.6.3 TabularPredictor(presets="medium_quality", time_limit=T)
 
 Metric (optimised by every side and reported on the test file): ROC AUC (binary), accuracy (multiclass), RMSE
-(regression). The order of the sides rotates from file to file, because this machine is noisy.
+(regression). For mlcli auto against mlcli single and AG best the script also prints the difference with a 95 %
+paired bootstrap interval over the test rows (1,000 draws): the test set's own noise for that comparison.
+The order of the sides rotates from file to file, because this machine is noisy.
 
 AutoGluon pins its own libraries, so it lives in its own virtual environment, never the project's:
 
@@ -119,6 +121,30 @@ def score(task: str, y: pd.Series, classes: list[str] | None, proba: np.ndarray 
     return float(accuracy_score(y, np.asarray(classes)[proba.argmax(axis=1)]))
 
 
+def paired_gain(task: str, y: pd.Series, a: tuple, b: tuple, draws: int = 1000, seed: int = 0
+                ) -> tuple[float, float, float]:
+    """How much side A beats side B on the test rows (metric units, positive = A better, RMSE included) and a
+    95 % paired bootstrap interval: both sides scored on the same resampled rows, so the interval is the noise
+    of the test set for this comparison."""
+    rng = np.random.default_rng(seed)
+    sign = -1.0 if task == "regression" else 1.0
+
+    def gain(rows: np.ndarray) -> float:
+        ys = y.iloc[rows].reset_index(drop=True)
+        pick = [(c, None if p is None else p[rows], None if v is None else v[rows]) for c, p, v in (a, b)]
+        return sign * (score(task, ys, *pick[0]) - score(task, ys, *pick[1]))
+
+    everything = np.arange(len(y))
+    draws_ = []
+    for _ in range(draws):
+        rows = rng.integers(0, len(y), len(y))
+        if task == "binary" and y.iloc[rows].nunique() < 2:
+            continue
+        draws_.append(gain(rows))
+    low, high = np.percentile(draws_, [2.5, 97.5])
+    return gain(everything), float(low), float(high)
+
+
 def _mlcli_predictions(bundle: Path, test: Path, task: str) -> tuple[list[str] | None, np.ndarray | None,
                                                                     np.ndarray | None]:
     out = subprocess.run(mlcli_cmd("predict", str(bundle), str(test), "--format", "csv", "--quiet"),
@@ -152,7 +178,8 @@ def run_mlcli_auto(train: Path, test: Path, target: str, task: str, limit: float
 def _auto_summary(doc: dict) -> str:
     ens = doc.get("ensemble") or {}
     if doc.get("best") == "ensemble" and ens.get("members"):
-        return f"ensemble ({ens.get('combiner')}) of " + ", ".join(
+        bagged = f", {ens['bags']} bags" if ens.get("bags") else f", not bagged: {ens.get('not_bagged')}"
+        return f"ensemble ({ens.get('combiner')}{bagged}) of " + ", ".join(
             f"{m['name']} {m['weight']:.2f}" for m in ens["members"])
     return str(doc.get("best"))
 
@@ -207,6 +234,7 @@ def bench_file(name: str, k: int, args: argparse.Namespace) -> list[tuple[str, s
     names = [n for n in sides if n in args.sides.split(",")]
     order = names[k % len(names):] + names[:k % len(names)]
     out = []
+    preds: dict[str, tuple] = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         files = (tmp / "train.csv", tmp / "test.csv")
@@ -217,6 +245,13 @@ def bench_file(name: str, k: int, args: argparse.Namespace) -> list[tuple[str, s
             value = score(task, test_df[target], *res["pred"])
             print(f"  {side:12} {metric} {value:.4f}   wall {res['wall']:6.1f} s   {res['best']}", flush=True)
             out.append((name, side, value, res["wall"]))
+            preds[side] = res["pred"]
+    for other in ("mlcli single", "AG best"):
+        if "mlcli auto" in preds and other in preds:
+            g, low, high = paired_gain(task, test_df[target], preds["mlcli auto"], preds[other])
+            verdict = "within noise" if low <= 0 <= high else ("better" if low > 0 else "worse")
+            print(f"  auto vs {other}: {g:+.4f} (95 % paired bootstrap {low:+.4f} .. {high:+.4f}): {verdict}",
+                  flush=True)
     return out
 
 
