@@ -178,8 +178,7 @@ def run_mlcli_auto(train: Path, test: Path, target: str, task: str, limit: float
 def _auto_summary(doc: dict) -> str:
     ens = doc.get("ensemble") or {}
     if doc.get("best") == "ensemble" and ens.get("members"):
-        bagged = f", {ens['bags']} bags" if ens.get("bags") else f", not bagged: {ens.get('not_bagged')}"
-        return f"ensemble ({ens.get('combiner')}{bagged}) of " + ", ".join(
+        return f"ensemble ({ens.get('combiner')}) of " + ", ".join(
             f"{m['name']} {m['weight']:.2f}" for m in ens["members"])
     return str(doc.get("best"))
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -102,19 +101,14 @@ class Choice:
     best_single: str = ""
     best_single_oof: float = math.nan
     rounds: int = 0
-    bags: int = 0  # bagged selection's bags (0: one greedy selection over every candidate)
-    unbagged: str = ""  # why the selection was not bagged
     seconds: float = 0.0
 
 
 def choose_ensemble(tried: Tried, y: np.ndarray, task: str, metric: str, k: int, seconds: float,
-                    seed: int, affordable: Callable[[list[str]], bool] | None = None
-                    ) -> tuple[Choice, np.ndarray] | None:
-    """Greedy selection (with replacement) over every complete candidate but the baseline, bagged
-    (:data:`E.BAGS` selections over random halves of the candidates, averaged) when time allows and
-    ``affordable`` accepts its members (their final fits fit in the time left), then the stacker over the chosen
-    members if its inner cross-validated score beats the blend; None when nothing finished.
-    ``seconds``: the time it may take (fewer rounds and bags when the candidates are many and the rows large)."""
+                    seed: int) -> tuple[Choice, np.ndarray] | None:
+    """Greedy selection (with replacement) over every complete candidate but the baseline, then the stacker
+    over the chosen members if its inner cross-validated score beats the blend; None when nothing finished.
+    ``seconds``: the time it may take (fewer rounds when the candidates are many and the rows large)."""
     t0 = time.perf_counter()
     oof = {}
     for ci, cand in enumerate(tried.candidates):
@@ -129,25 +123,11 @@ def choose_ensemble(tried: Tried, y: np.ndarray, task: str, metric: str, k: int,
     t1 = time.perf_counter()
     E.oof_score(y, first, task, metric)
     one = max(time.perf_counter() - t1, 1e-5)
-    rounds = int(max(2, min(E.ROUNDS, seconds / (2 * one * len(oof)))))
+    rounds = int(max(2, min(E.ROUNDS, seconds / (one * len(oof)))))
     sel = E.select_ensemble(oof, y, task, metric, rounds)
-    # each bag: greedy selection over half the candidates, about as many rounds as the plain selection took
-    bag_s = one * math.ceil(len(oof) / 2) * (len(sel.history) + 1)
-    bags = min(E.BAGS, int((seconds / 2 - (time.perf_counter() - t0)) / bag_s))
-    plain_rounds = len(sel.history)
-    why = "fewer than 3 candidates" if len(oof) < 3 else "too little time"
-    if bags >= E.MIN_BAGS and len(oof) >= 3:
-        bagged = E.select_ensemble(oof, y, task, metric, rounds, bags=bags, seed=seed)
-        if not bagged.bags:
-            why = "the bagged blend scored below the best single candidate"
-        elif affordable is not None and not affordable(bagged.members):
-            why = "its members' final fits would end after the time limit"
-        else:
-            sel, why = bagged, ""
     names = sel.members
     choice = Choice(names, [sel.weights[n] for n in names], sel.score, oof_score=sel.score,
-                    best_single=sel.best_single, best_single_oof=sel.best_single_score, rounds=plain_rounds,
-                    bags=sel.bags, unbagged=why)
+                    best_single=sel.best_single, best_single_oof=sel.best_single_score, rounds=len(sel.history))
     prediction = sel.prediction
     if len(names) >= 2:
         stacked = E.fit_stacker({n: oof[n] for n in names}, y, task, metric, seed=seed)

@@ -33,8 +33,6 @@ from mlcli.evaluation.scoring import decide
 from mlcli.models.ensemble import average, stack_features
 
 ROUNDS = 40  # rounds of greedy selection (the first one picks the best single candidate)
-BAGS = 20  # bagged selection: selections over random halves of the candidates, averaged (Caruana et al.: 20)
-MIN_BAGS = 5  # fewer bags than this (too little time) and the plain selection is kept
 STACK_FOLDS = 5  # inner folds that score a stacker
 STACK_C = 1.0  # the logistic stacker's inverse regularisation strength
 STACK_ALPHA = 1.0  # the ridge stacker's regularisation strength
@@ -52,7 +50,6 @@ class Selection:
     best_single: str
     best_single_score: float
     prediction: np.ndarray = field(repr=False)  # the ensemble's out-of-fold probabilities or values
-    bags: int = 0  # bagged selection: the weights are the average of this many selections (0: one selection)
 
     @property
     def members(self) -> list[str]:
@@ -145,73 +142,36 @@ def _check(oof: Mapping[str, Any], y: Any, task: str) -> tuple[list[str], list[n
 
 # --------------------------------------------------------------------------------------------- greedy
 
-def _greedy(outputs: list[np.ndarray], singles: list[float], y: np.ndarray, task: str, metric: str, rounds: int,
-            pool: list[int]) -> tuple[np.ndarray, list[float]]:
-    """Greedy selection with replacement among the candidates ``pool`` (indices): (counts, history)."""
-    n = len(outputs)
-    best = pool[0]
-    for i in pool:
-        if _better(singles[i], singles[best], metric):
+def select_ensemble(oof: Mapping[str, Any], y: Any, task: str, metric: str | None = None,
+                    rounds: int = ROUNDS) -> Selection:
+    """Greedy forward selection with replacement over the candidates' out-of-fold predictions (``oof``: name ->
+    probabilities or values), optimising ``metric`` (the task's main metric when None)."""
+    metric = M.resolve_metric(metric, task)
+    if rounds < 1:
+        raise ConfigError(f"ensemble selection needs at least 1 round, got {rounds}")
+    names, outputs, y = _check(oof, y, task)
+    singles = [oof_score(y, out, task, metric) for out in outputs]
+    best = 0
+    for i, s in enumerate(singles):
+        if _better(s, singles[best], metric):
             best = i
-    counts = np.zeros(n, dtype=int)
+    counts = np.zeros(len(names), dtype=int)
     counts[best] = 1
     history = [singles[best]]
-    unit = np.eye(n, dtype=int)
     for _ in range(rounds - 1):
-        trials = {i: oof_score(y, average(outputs, counts + unit[i]), task, metric) for i in pool}
-        pick = pool[0]
-        for i in pool:
-            if _better(trials[i], trials[pick], metric):
+        trials = [oof_score(y, average(outputs, counts + np.eye(len(names), dtype=int)[i]), task, metric)
+                  for i in range(len(names))]
+        pick = 0
+        for i, s in enumerate(trials):
+            if _better(s, trials[pick], metric):
                 pick = i
         if not _better(trials[pick], history[-1], metric):
             break
         counts[pick] += 1
         history.append(trials[pick])
-    return counts, history
-
-
-def select_ensemble(oof: Mapping[str, Any], y: Any, task: str, metric: str | None = None,
-                    rounds: int = ROUNDS, bags: int = 0, seed: int = 0) -> Selection:
-    """Greedy forward selection with replacement over the candidates' out-of-fold predictions (``oof``: name ->
-    probabilities or values), optimising ``metric`` (the task's main metric when None).
-
-    With ``bags`` > 0 (and at least 3 candidates), bagged ensemble selection (Caruana et al. 2004, section 4.3):
-    greedy selection is run ``bags`` times, each over a random half of the candidates (``seed``), and the
-    ensemble's weights are the average of the bags' weights. A candidate that won the out-of-fold rows by luck
-    is then one voice among several rather than the ensemble's mainstay. The bagged blend is kept when its
-    out-of-fold score is at least the best single candidate's; otherwise the plain selection is."""
-    metric = M.resolve_metric(metric, task)
-    if rounds < 1:
-        raise ConfigError(f"ensemble selection needs at least 1 round, got {rounds}")
-    if bags < 0:
-        raise ConfigError(f"bagged ensemble selection needs 0 or more bags, got {bags}")
-    names, outputs, y = _check(oof, y, task)
-    singles = [oof_score(y, out, task, metric) for out in outputs]
-    everyone = list(range(len(names)))
-    counts, history = _greedy(outputs, singles, y, task, metric, rounds, everyone)
-    best = 0
-    for i in everyone:
-        if _better(singles[i], singles[best], metric):
-            best = i
     weights = counts / counts.sum()
-    chosen = Selection(metric, {name: float(w) for name, w in zip(names, weights)}, history[-1], history,
-                       names[best], singles[best], average(outputs, counts))
-    if bags == 0 or len(names) < 3:
-        return chosen
-    rng = np.random.default_rng(seed)
-    size = max(2, math.ceil(len(names) / 2))
-    total = np.zeros(len(names))
-    for _ in range(bags):
-        pool = sorted(int(i) for i in rng.choice(len(names), size=size, replace=False))
-        c, _ = _greedy(outputs, singles, y, task, metric, rounds, pool)
-        total += c / c.sum()
-    weights = total / bags
-    prediction = average(outputs, weights)
-    score = oof_score(y, prediction, task, metric)
-    if _better(singles[best], score, metric):
-        return chosen
-    return Selection(metric, {name: float(w) for name, w in zip(names, weights)}, score, [singles[best], score],
-                     names[best], singles[best], prediction, bags=bags)
+    return Selection(metric, {name: float(w) for name, w in zip(names, weights)}, history[-1], history,
+                     names[best], singles[best], average(outputs, counts))
 
 
 def blend(oof: Mapping[str, Any], weights: Mapping[str, float]) -> np.ndarray:

@@ -33,10 +33,15 @@ MARGIN = 1.25  # on the measured fold seconds
 SAVE_S = 1.0  # building the bundle's metadata and writing it
 
 
-def _member_costs(ctx: Any) -> dict[str, tuple[float, float, int]]:
-    """Complete candidates (not the baseline): label -> (mean fold score, final-fit seconds, fits)."""
+def expected_final_s(ctx: Any) -> float:
+    """Seconds the final fits would take if the ensemble were the best ``LIKELY_MEMBERS`` complete
+    candidates: their measured fold fits (bagging: the same fits again; ``--refit``: one fit on all rows, a
+    fold's × k/(k-1)), run side by side on the cores as :func:`final_pipeline` runs them."""
+    from mlcli.evaluation.metrics import higher_is_better
+    from mlcli.experiments.cv.schedule import cpu_cores
+
     tried, k = ctx.tried, len(ctx.splits)
-    out = {}
+    done = []
     for ci, cand in enumerate(tried.candidates):
         if cand.tier == "baseline" or not tried.complete(ci):
             continue
@@ -45,31 +50,11 @@ def _member_costs(ctx: Any) -> dict[str, tuple[float, float, int]]:
         fit, predict = sum(r.fit_s for r in folds), sum(r.predict_s for r in folds)
         # the training rows' report: every fold model predicts all rows (k x a fold's rows), the refit one once
         seconds = fit / (k - 1) + predict if ctx.req.refit else fit + k * predict
-        out[cand.label] = (score, seconds, 1 if ctx.req.refit else k)
-    return out
-
-
-def _fits_seconds(costs: list[tuple[float, float, int]]) -> float:
-    from mlcli.experiments.cv.schedule import cpu_cores
-
-    n_fits = sum(c[2] for c in costs)
-    return SAVE_S + MARGIN * sum(c[1] for c in costs) / max(1, min(cpu_cores(), n_fits))
-
-
-def expected_final_s(ctx: Any) -> float:
-    """Seconds the final fits would take if the ensemble were the best ``LIKELY_MEMBERS`` complete
-    candidates: their measured fold fits (bagging: the same fits again; ``--refit``: one fit on all rows, a
-    fold's × k/(k-1)), run side by side on the cores as :func:`final_pipeline` runs them."""
-    from mlcli.evaluation.metrics import higher_is_better
-
-    done = sorted(_member_costs(ctx).values(), key=lambda d: d[0], reverse=higher_is_better(ctx.metric))
-    return _fits_seconds(done[:LIKELY_MEMBERS])
-
-
-def members_final_s(ctx: Any, names: list[str]) -> float:
-    """Seconds the final fits of these members would take (as :func:`expected_final_s` counts them)."""
-    costs = _member_costs(ctx)
-    return _fits_seconds([costs[n] for n in names if n in costs])
+        done.append((score, seconds, 1 if ctx.req.refit else k))
+    done.sort(key=lambda d: d[0], reverse=higher_is_better(ctx.metric))
+    likely = done[:LIKELY_MEMBERS]
+    n_fits = sum(d[2] for d in likely)
+    return SAVE_S + MARGIN * sum(d[1] for d in likely) / max(1, min(cpu_cores(), n_fits))
 
 
 def final_pipeline(ctx: Any, choice: Choice) -> Any:

@@ -22,8 +22,7 @@ def finish(ctx: Any, preset: Preset, tuning: list[dict[str, Any]] | None) -> dic
     found = None
     try:
         seconds = max(budget.start + budget.limit - budget.final_s - t, 1.0)  # the final fits keep their share
-        found = choose_ensemble(ctx.tried, ctx.y, task, ctx.metric, ctx.k, seconds, ctx.req.seed,
-                                _affordable(ctx) if ctx.req.out else None)
+        found = choose_ensemble(ctx.tried, ctx.y, task, ctx.metric, ctx.k, seconds, ctx.req.seed)
     except KeyboardInterrupt:
         ctx.interrupted = True
     choice = found[0] if found else None
@@ -45,15 +44,6 @@ def finish(ctx: Any, preset: Preset, tuning: list[dict[str, Any]] | None) -> dic
             doc["interrupted"] = True
     doc["seconds"] = round(budget.used(), 3)
     return doc
-
-
-def _affordable(ctx: Any) -> Any:
-    """Whether the final fits of these members end within the time limit (bagged selection spreads the weight
-    over more members than the search left time for)."""
-    from mlcli.experiments.auto.final import members_final_s
-
-    budget = ctx.budget
-    return lambda names: time.perf_counter() + members_final_s(ctx, names) <= budget.start + budget.limit
 
 
 def _weights(choice: Choice | None) -> dict[str, float]:
@@ -98,8 +88,7 @@ def _ensemble(ctx: Any, rows: list[Row], choice: Choice | None) -> dict[str, Any
             "score": row.score(ctx.metric), "score_std": row.std.get(ctx.metric), "rank": row.rank,
             "vs_best": row.vs_best, "oof_score": finite(choice.oof_score),
             "greedy_oof_score": finite(choice.greedy_score), "stacker_oof_score": finite(choice.stacker_score),
-            "rounds": choice.rounds, "bags": choice.bags, "not_bagged": choice.unbagged or None,
-            "seconds": round(choice.seconds, 3),
+            "rounds": choice.rounds, "seconds": round(choice.seconds, 3),
             "final": None if not ctx.req.out else ("refit" if ctx.req.refit else "bagged")}
 
 

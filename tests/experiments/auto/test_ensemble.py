@@ -172,39 +172,3 @@ def test_wrong_inputs_are_one_line_errors(wine):
         select_ensemble(oof, y, "multiclass", metric="rmse")
     with pytest.raises(ConfigError, match="at least one candidate"):
         fit_stacker({}, y, "multiclass")
-
-
-def test_bagged_selection_averages_selections_over_halves_of_the_candidates(wine):
-    oof, y = wine
-    plain = select_ensemble(oof, y, "multiclass", "log_loss")
-    bagged = select_ensemble(oof, y, "multiclass", "log_loss", bags=20, seed=0)
-    assert plain.bags == 0 and bagged.bags == 20
-    weights = np.array(list(bagged.weights.values()))
-    assert set(bagged.weights) == set(oof) and np.all(weights >= 0) and weights.sum() == pytest.approx(1.0)
-    assert len(bagged.members) > len(plain.members)  # a half without a plain member gives others weight
-    assert plain.score <= bagged.score <= bagged.best_single_score  # log loss: never worse than the best single
-    assert bagged.score == pytest.approx(oof_score(y, blend(oof, bagged.weights), "multiclass", "log_loss"))
-    again = select_ensemble(oof, y, "multiclass", "log_loss", bags=20, seed=0)
-    assert again.weights == bagged.weights  # the same seed, the same halves
-    other = select_ensemble(oof, y, "multiclass", "log_loss", bags=20, seed=1)
-    assert other.weights != bagged.weights
-
-
-def test_bagged_blend_worse_than_the_best_single_candidate_is_not_kept():
-    """GENERATED: one informative candidate among nine of pure noise. The bags that lack it can only blend
-    noise, so the average of the bags scores below the informative candidate alone: plain selection is kept."""
-    rng = np.random.default_rng(0)
-    y = rng.integers(0, 2, 600)
-    good = np.clip(0.5 + 0.4 * (y - 0.5) + rng.normal(0, 0.15, 600), 0.01, 0.99)
-    oof = {"good": np.c_[1 - good, good]}
-    for i in range(9):
-        p = rng.random(600)
-        oof[f"noise{i}"] = np.c_[1 - p, p]
-    sel = select_ensemble(oof, y, "binary", bags=20, seed=0)
-    assert sel.bags == 0 and sel.weights["good"] == 1.0
-
-
-def test_bags_must_not_be_negative(wine):
-    oof, y = wine
-    with pytest.raises(ConfigError, match="0 or more bags"):
-        select_ensemble(oof, y, "multiclass", bags=-1)
