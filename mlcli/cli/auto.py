@@ -29,6 +29,10 @@ def auto(
                                          "more run per search.")] = False,
     refit: Annotated[bool, typer.Option("--refit/--bag", help="Final model: each ensemble member refitted on all "
                                         "rows (the default), or --bag: the members' fold models, averaged.")] = True,
+    always_ensemble: Annotated[bool, typer.Option("--always-ensemble", help="Keep the ensemble even when its "
+                                                  "out-of-fold gain over the best default model is within one "
+                                                  "standard error (by default that model is kept instead).")]
+    = False,
     target: o.Target = None,
     task: o.Task = None,
     folds: Annotated[Optional[int], typer.Option("--folds", "-k", help="Number of folds (default: the preset's; "
@@ -74,7 +78,7 @@ def auto(
         time_limit=time_limit, preset=preset, folds=folds, trials=trials, tune=tune, metric=metric, seed=seed,
         refit=refit, out=out, jobs=jobs, threads=threads, log_target=log_target, leak_check=leak_check,
         limit_candidates=candidates, studies=studies_path(), resume=resume,
-        scheduler=scheduler,
+        scheduler=scheduler, guard=not always_ensemble,
     )
     with AutoProgress(enabled=not state.quiet, time_limit=time_limit) as progress, library_chatter_to_stderr():
         doc = run_auto(req, notify=notify, progress=progress)

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mlcli.render.cv import STATUS_TEXT, label, running_label, verdict
-from mlcli.render.numbers import fmt_num, mean_std, scale_of
+from mlcli.render.numbers import fmt_num, fmt_signed, mean_std, scale_of
 from mlcli.render.tables import render_warnings
 
 TOP = 25  # leaderboard rows shown on a terminal (every row is in JSON and CSV)
@@ -63,7 +63,18 @@ def _versus(console: Console, doc: dict[str, Any]) -> None:
         console.print("[red]No model finished its folds within the time limit: there is no ensemble.[/red]")
         return
     members = " + ".join(f"{m['weight']:.2f} × {escape(m['name'])}" for m in ens["members"])
-    console.print(f"Ensemble ({ens['combiner']}): {members}", highlight=False)
+    guard = ens.get("guard")
+    if guard and guard["acted"]:
+        gain, se = fmt_signed(guard["gain"], scale=guard["se"]), fmt_num(guard["se"], scale=guard["se"])
+        console.print(f"Final model: [bold]{escape(guard['reference'])}[/bold], the best default model: the "
+                      f"ensemble's out-of-fold gain over it ({gain}) was within one standard error ({se}); "
+                      "--always-ensemble keeps the ensemble", highlight=False)
+    else:
+        console.print(f"Ensemble ({ens['combiner']}): {members}", highlight=False)
+        if guard and guard["gain"]:
+            gain, se = fmt_signed(guard["gain"], scale=guard["se"]), fmt_num(guard["se"], scale=guard["se"])
+            console.print(f"[dim]out-of-fold gain over the best default model {escape(guard['reference'])}: {gain} "
+                          f"(one standard error {se})[/dim]", highlight=False)
     scale = scale_of([ens["score"], ens["oof_score"]])
 
     def num(value: Any) -> str:

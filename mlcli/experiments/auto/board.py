@@ -102,13 +102,16 @@ class Choice:
     best_single_oof: float = math.nan
     rounds: int = 0
     seconds: float = 0.0
+    guard: dict[str, Any] | None = None  # the check against the best default model (see guard_choice)
 
 
 def choose_ensemble(tried: Tried, y: np.ndarray, task: str, metric: str, k: int, seconds: float,
-                    seed: int) -> tuple[Choice, np.ndarray] | None:
+                    seed: int, guard: bool = True) -> tuple[Choice, np.ndarray] | None:
     """Greedy selection (with replacement) over every complete candidate but the baseline, then the stacker
     over the chosen members if its inner cross-validated score beats the blend; None when nothing finished.
-    ``seconds``: the time it may take (fewer rounds when the candidates are many and the rows large)."""
+    With ``guard``, the best default model instead unless the choice beats it by more than noise
+    (:func:`guard_choice`). ``seconds``: the time it may take (fewer rounds when the candidates are many and
+    the rows large)."""
     t0 = time.perf_counter()
     oof = {}
     for ci, cand in enumerate(tried.candidates):
@@ -135,8 +138,47 @@ def choose_ensemble(tried: Tried, y: np.ndarray, task: str, metric: str, k: int,
         if E.stacker_wins(stacked, sel):
             choice.stacker, choice.oof_score, prediction = stacked.model, stacked.score, stacked.prediction
             choice.weights = [1.0 / len(names)] * len(names)
+    choice, prediction = guard_choice(choice, prediction, oof, y, task, metric, seed, guard)
     choice.seconds = time.perf_counter() - t0
     return choice, prediction
+
+
+def is_default(label: str) -> bool:
+    """Whether a portfolio candidate is a model at its registry defaults (``CatBoost#default``): what ``cv``
+    compares and ``cv --save-best`` would pick."""
+    return label.endswith("#default")
+
+
+def guard_choice(choice: Choice, prediction: np.ndarray, oof: dict[str, np.ndarray], y: np.ndarray, task: str,
+                 metric: str, seed: int, guard: bool = True) -> tuple[Choice, np.ndarray]:
+    """The one-standard-error rule against the winner's curse: the ensemble (or a tuned or portfolio model)
+    replaces the best model at its defaults only when its out-of-fold gain over it is larger than one standard
+    error of that gain (paired bootstrap over the rows, :func:`ensemble.paired_gain`). Its weights and the
+    best of many candidates were both chosen on these rows, so a gain inside their noise is more likely luck
+    than skill; the default model, chosen among few, is then the safer pick. ``choice.guard`` records the
+    check (``guard=False``: recorded, not acted on)."""
+    defaults = {n: out for n, out in oof.items() if is_default(n)}
+    if not defaults:
+        return choice, prediction
+    scores = {n: E.oof_score(y, out, task, metric) for n, out in defaults.items()}
+    ref = next(iter(scores))
+    for name, score in scores.items():
+        if (score > scores[ref]) if M.higher_is_better(metric) else (score < scores[ref]):
+            ref = name
+    if choice.names == [ref] and choice.stacker is None:
+        choice.guard = {"reference": ref, "gain": 0.0, "se": 0.0, "kept": True, "acted": False}
+        return choice, prediction
+    gain, se = E.paired_gain(y, prediction, defaults[ref], task, metric, seed=seed)
+    kept = gain > se
+    choice.guard = {"reference": ref, "gain": finite(gain), "se": finite(se), "kept": kept,
+                    "acted": guard and not kept}
+    if kept or not guard:
+        return choice, prediction
+    choice.guard.update(ensemble=[[n, round(w, 6)] for n, w in zip(choice.names, choice.weights)],
+                        ensemble_oof_score=finite(choice.oof_score))
+    fallback = Choice([ref], [1.0], scores[ref], oof_score=scores[ref], best_single=choice.best_single,
+                      best_single_oof=choice.best_single_oof, rounds=choice.rounds, guard=choice.guard)
+    return fallback, defaults[ref]
 
 
 def fold_results(prediction: np.ndarray, y: np.ndarray, splits: list[Split], task: str, k: int
@@ -155,8 +197,10 @@ def fold_results(prediction: np.ndarray, y: np.ndarray, splits: list[Split], tas
 
 def add_ensemble(tried: Tried, choice: Choice, prediction: np.ndarray, y: np.ndarray, task: str, k: int) -> int:
     point = tuple((n, round(w, 4)) for n, w in zip(choice.names, choice.weights))
-    cand = AutoCandidate(ENSEMBLE, point, name=ENSEMBLE, tier=ENSEMBLE,
-                         why="stacker over the members" if choice.stacker is not None else "greedy weights")
+    why = "stacker over the members" if choice.stacker is not None else "greedy weights"
+    if choice.guard and choice.guard["acted"]:
+        why = "the best default model: the blend's out-of-fold gain over it was within one standard error"
+    cand = AutoCandidate(ENSEMBLE, point, name=ENSEMBLE, tier=ENSEMBLE, why=why)
     return tried.add(cand, None, fold_results(prediction, y, tried.splits, task, k))
 
 

@@ -37,6 +37,8 @@ STACK_FOLDS = 5  # inner folds that score a stacker
 STACK_C = 1.0  # the logistic stacker's inverse regularisation strength
 STACK_ALPHA = 1.0  # the ridge stacker's regularisation strength
 _TOL = 1e-12  # an addition must improve the score by more than this
+GUARD_DRAWS = 200  # bootstrap resamples behind the standard error of the ensemble's gain (paired_gain)
+GUARD_ROWS = 20_000  # rows those resamples are drawn from at most
 
 
 @dataclass
@@ -172,6 +174,29 @@ def select_ensemble(oof: Mapping[str, Any], y: Any, task: str, metric: str | Non
     weights = counts / counts.sum()
     return Selection(metric, {name: float(w) for name, w in zip(names, weights)}, history[-1], history,
                      names[best], singles[best], average(outputs, counts))
+
+
+def paired_gain(y: Any, chosen: np.ndarray, reference: np.ndarray, task: str, metric: str, draws: int = GUARD_DRAWS,
+                seed: int = 0, max_rows: int = GUARD_ROWS) -> tuple[float, float]:
+    """How much ``chosen`` beats ``reference`` in ``metric`` on the same rows (positive: better, whichever way
+    the metric points) and the standard error of that gain: the spread of the gain over ``draws`` bootstrap
+    resamples of the rows, both predictions scored on the same resample. Above ``max_rows`` rows the
+    resamples are drawn from a random ``max_rows`` of them and the spread scaled by sqrt(max_rows / rows)."""
+    y = np.asarray(y)
+    sign = 1.0 if M.higher_is_better(metric) else -1.0
+    gain = sign * (oof_score(y, chosen, task, metric) - oof_score(y, reference, task, metric))
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    pool = np.sort(rng.choice(n, max_rows, replace=False)) if n > max_rows else np.arange(n)
+    gains = []
+    for _ in range(draws):
+        rows = pool[rng.integers(0, len(pool), len(pool))]
+        g = sign * (oof_score(y[rows], chosen[rows], task, metric) - oof_score(y[rows], reference[rows], task, metric))
+        if math.isfinite(g):
+            gains.append(g)
+    if len(gains) < 2 or not math.isfinite(gain):
+        return gain, math.inf
+    return gain, float(np.std(gains, ddof=1)) * math.sqrt(len(pool) / n)
 
 
 def blend(oof: Mapping[str, Any], weights: Mapping[str, float]) -> np.ndarray:

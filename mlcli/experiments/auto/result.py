@@ -22,7 +22,8 @@ def finish(ctx: Any, preset: Preset, tuning: list[dict[str, Any]] | None) -> dic
     found = None
     try:
         seconds = max(budget.start + budget.limit - budget.final_s - t, 1.0)  # the final fits keep their share
-        found = choose_ensemble(ctx.tried, ctx.y, task, ctx.metric, ctx.k, seconds, ctx.req.seed)
+        found = choose_ensemble(ctx.tried, ctx.y, task, ctx.metric, ctx.k, seconds, ctx.req.seed,
+                                ctx.req.guard)
     except KeyboardInterrupt:
         ctx.interrupted = True
     choice = found[0] if found else None
@@ -88,7 +89,7 @@ def _ensemble(ctx: Any, rows: list[Row], choice: Choice | None) -> dict[str, Any
             "score": row.score(ctx.metric), "score_std": row.std.get(ctx.metric), "rank": row.rank,
             "vs_best": row.vs_best, "oof_score": finite(choice.oof_score),
             "greedy_oof_score": finite(choice.greedy_score), "stacker_oof_score": finite(choice.stacker_score),
-            "rounds": choice.rounds, "seconds": round(choice.seconds, 3),
+            "rounds": choice.rounds, "seconds": round(choice.seconds, 3), "guard": choice.guard,
             "final": None if not ctx.req.out else ("refit" if ctx.req.refit else "bagged")}
 
 
