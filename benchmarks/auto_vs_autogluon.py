@@ -13,6 +13,8 @@ Sides, each a fresh process on the same training file, scored on the same test f
     mlcli auto     `mlcli auto train.csv --time-limit T --out DIR`, then `mlcli predict DIR test.csv` (the final
                    model: each ensemble member refitted on all training rows)
     mlcli bag      the same with --bag (each member's fold models averaged; not run by default)
+    mlcli always   the same with --always-ensemble (the ensemble even when it does not beat the best default
+                   model on rows its selection did not see; not run by default)
     mlcli single   mlcli's best single model at its defaults: `mlcli cv --models catboost,lightgbm,xgboost,rf,logreg
                    --save-best DIR` (5 folds, the best by cross-validation refitted on all training rows)
     AG best        AutoGluon 1.6.3 TabularPredictor(presets="best_quality", time_limit=T)
@@ -177,10 +179,17 @@ def run_mlcli_auto(train: Path, test: Path, target: str, task: str, limit: float
 
 def _auto_summary(doc: dict) -> str:
     ens = doc.get("ensemble") or {}
+    guard = ens.get("guard") or {}
+    note = ""
+    if guard.get("halves"):
+        note = (f" (guard: gain {guard['gain']:+.4g} on unseen halves, {guard['in_sample_gain']:+.4g} in sample; "
+                + ("the best default kept" if guard["acted"] else "ensemble kept") + ")")
+    if guard.get("acted"):
+        return str(guard["reference"]) + note
     if doc.get("best") == "ensemble" and ens.get("members"):
         return f"ensemble ({ens.get('combiner')}) of " + ", ".join(
-            f"{m['name']} {m['weight']:.2f}" for m in ens["members"])
-    return str(doc.get("best"))
+            f"{m['name']} {m['weight']:.2f}" for m in ens["members"]) + note
+    return str(doc.get("best")) + note
 
 
 def run_mlcli_single(train: Path, test: Path, target: str, task: str, tmp: Path) -> dict:
@@ -224,6 +233,7 @@ def bench_file(name: str, k: int, args: argparse.Namespace) -> list[tuple[str, s
     sides = {
         "mlcli auto": lambda tmp: run_mlcli_auto(*files, target, task, args.time_limit, tmp),
         "mlcli bag": lambda tmp: run_mlcli_auto(*files, target, task, args.time_limit, tmp, "--bag"),
+        "mlcli always": lambda tmp: run_mlcli_auto(*files, target, task, args.time_limit, tmp, "--always-ensemble"),
         "mlcli single": lambda tmp: run_mlcli_single(*files, target, task, tmp),
         "AG best": lambda tmp: run_autogluon(args.ag_python, *files, target, task, "best_quality",
                                              args.time_limit, tmp),
@@ -245,7 +255,7 @@ def bench_file(name: str, k: int, args: argparse.Namespace) -> list[tuple[str, s
             print(f"  {side:12} {metric} {value:.4f}   wall {res['wall']:6.1f} s   {res['best']}", flush=True)
             out.append((name, side, value, res["wall"]))
             preds[side] = res["pred"]
-    for other in ("mlcli single", "AG best"):
+    for other in ("mlcli single", "AG best", "mlcli always"):
         if "mlcli auto" in preds and other in preds:
             g, low, high = paired_gain(task, test_df[target], preds["mlcli auto"], preds[other])
             verdict = "within noise" if low <= 0 <= high else ("better" if low > 0 else "worse")

@@ -65,16 +65,16 @@ def _versus(console: Console, doc: dict[str, Any]) -> None:
     members = " + ".join(f"{m['weight']:.2f} × {escape(m['name'])}" for m in ens["members"])
     guard = ens.get("guard")
     if guard and guard["acted"]:
-        gain, se = fmt_signed(guard["gain"], scale=guard["se"]), fmt_num(guard["se"], scale=guard["se"])
         console.print(f"Final model: [bold]{escape(guard['reference'])}[/bold], the best default model: the "
-                      f"ensemble's out-of-fold gain over it ({gain}) was within one standard error ({se}); "
-                      "--always-ensemble keeps the ensemble", highlight=False)
+                      f"ensemble ({members}) did not beat it on rows its selection did not see (gain "
+                      f"{fmt_signed(guard['gain'])}; {fmt_signed(guard['in_sample_gain'])} on the rows it was chosen "
+                      "on); --always-ensemble keeps the ensemble", highlight=False)
     else:
         console.print(f"Ensemble ({ens['combiner']}): {members}", highlight=False)
-        if guard and guard["gain"]:
-            gain, se = fmt_signed(guard["gain"], scale=guard["se"]), fmt_num(guard["se"], scale=guard["se"])
-            console.print(f"[dim]out-of-fold gain over the best default model {escape(guard['reference'])}: {gain} "
-                          f"(one standard error {se})[/dim]", highlight=False)
+        if guard and guard["halves"]:
+            console.print(f"[dim]gain over the best default model {escape(guard['reference'])} on rows the "
+                          f"selection did not see: {fmt_signed(guard['gain'])} ({fmt_signed(guard['in_sample_gain'])} "
+                          "on the rows it was chosen on)[/dim]", highlight=False)
     scale = scale_of([ens["score"], ens["oof_score"]])
 
     def num(value: Any) -> str:

@@ -109,9 +109,9 @@ def choose_ensemble(tried: Tried, y: np.ndarray, task: str, metric: str, k: int,
                     seed: int, guard: bool = True) -> tuple[Choice, np.ndarray] | None:
     """Greedy selection (with replacement) over every complete candidate but the baseline, then the stacker
     over the chosen members if its inner cross-validated score beats the blend; None when nothing finished.
-    With ``guard``, the best default model instead unless the choice beats it by more than noise
+    With ``guard``, the best default model instead unless the selection beats it on rows it did not choose on
     (:func:`guard_choice`). ``seconds``: the time it may take (fewer rounds when the candidates are many and
-    the rows large)."""
+    the rows large; the check costs about two selections more)."""
     t0 = time.perf_counter()
     oof = {}
     for ci, cand in enumerate(tried.candidates):
@@ -126,7 +126,7 @@ def choose_ensemble(tried: Tried, y: np.ndarray, task: str, metric: str, k: int,
     t1 = time.perf_counter()
     E.oof_score(y, first, task, metric)
     one = max(time.perf_counter() - t1, 1e-5)
-    rounds = int(max(2, min(E.ROUNDS, seconds / (one * len(oof)))))
+    rounds = int(max(2, min(E.ROUNDS, seconds / (3 * one * len(oof)))))  # the selection, then its check
     sel = E.select_ensemble(oof, y, task, metric, rounds)
     names = sel.members
     choice = Choice(names, [sel.weights[n] for n in names], sel.score, oof_score=sel.score,
@@ -138,7 +138,7 @@ def choose_ensemble(tried: Tried, y: np.ndarray, task: str, metric: str, k: int,
         if E.stacker_wins(stacked, sel):
             choice.stacker, choice.oof_score, prediction = stacked.model, stacked.score, stacked.prediction
             choice.weights = [1.0 / len(names)] * len(names)
-    choice, prediction = guard_choice(choice, prediction, oof, y, task, metric, seed, guard)
+    choice, prediction = guard_choice(choice, prediction, oof, y, task, metric, seed, guard, rounds)
     choice.seconds = time.perf_counter() - t0
     return choice, prediction
 
@@ -150,33 +150,33 @@ def is_default(label: str) -> bool:
 
 
 def guard_choice(choice: Choice, prediction: np.ndarray, oof: dict[str, np.ndarray], y: np.ndarray, task: str,
-                 metric: str, seed: int, guard: bool = True) -> tuple[Choice, np.ndarray]:
-    """The one-standard-error rule against the winner's curse: the ensemble (or a tuned or portfolio model)
-    replaces the best model at its defaults only when its out-of-fold gain over it is larger than one standard
-    error of that gain (paired bootstrap over the rows, :func:`ensemble.paired_gain`). Its weights and the
-    best of many candidates were both chosen on these rows, so a gain inside their noise is more likely luck
-    than skill; the default model, chosen among few, is then the safer pick. ``choice.guard`` records the
-    check (``guard=False``: recorded, not acted on)."""
+                 metric: str, seed: int, guard: bool = True, rounds: int = E.ROUNDS) -> tuple[Choice, np.ndarray]:
+    """A check against the winner's curse: the ensemble's weights, and the best of many candidates, were chosen
+    on the out-of-fold rows they are scored on, so its lead over the best model at its defaults is partly luck.
+    :func:`ensemble.crossfit_gain` measures the lead on rows the selection did not see (chosen on one half of
+    the rows, scored on the other); the ensemble replaces the best default model only when that gain, averaged,
+    is positive. ``choice.guard`` records the check (``guard=False``: recorded, not acted on)."""
     defaults = {n: out for n, out in oof.items() if is_default(n)}
     if not defaults:
         return choice, prediction
-    scores = {n: E.oof_score(y, out, task, metric) for n, out in defaults.items()}
-    ref = next(iter(scores))
-    for name, score in scores.items():
-        if (score > scores[ref]) if M.higher_is_better(metric) else (score < scores[ref]):
-            ref = name
+    ref = E.best_of(defaults, y, task, metric)
+    sign = 1.0 if M.higher_is_better(metric) else -1.0
+    in_sample = sign * (choice.oof_score - E.oof_score(y, defaults[ref], task, metric))
     if choice.names == [ref] and choice.stacker is None:
-        choice.guard = {"reference": ref, "gain": 0.0, "se": 0.0, "kept": True, "acted": False}
+        choice.guard = {"reference": ref, "gain": 0.0, "in_sample_gain": 0.0, "halves": [], "kept": True,
+                        "acted": False}
         return choice, prediction
-    gain, se = E.paired_gain(y, prediction, defaults[ref], task, metric, seed=seed)
-    kept = gain > se
-    choice.guard = {"reference": ref, "gain": finite(gain), "se": finite(se), "kept": kept,
-                    "acted": guard and not kept}
+    halves = E.crossfit_gain(oof, y, task, metric, is_default, rounds, seed=seed)
+    gain = float(np.mean(halves)) if halves else math.nan
+    kept = bool(halves) and gain > 0
+    choice.guard = {"reference": ref, "gain": finite(gain), "in_sample_gain": finite(in_sample),
+                    "halves": [round(g, 6) for g in halves], "kept": kept, "acted": guard and not kept}
     if kept or not guard:
         return choice, prediction
     choice.guard.update(ensemble=[[n, round(w, 6)] for n, w in zip(choice.names, choice.weights)],
                         ensemble_oof_score=finite(choice.oof_score))
-    fallback = Choice([ref], [1.0], scores[ref], oof_score=scores[ref], best_single=choice.best_single,
+    score = E.oof_score(y, defaults[ref], task, metric)
+    fallback = Choice([ref], [1.0], score, oof_score=score, best_single=choice.best_single,
                       best_single_oof=choice.best_single_oof, rounds=choice.rounds, guard=choice.guard)
     return fallback, defaults[ref]
 
@@ -199,7 +199,7 @@ def add_ensemble(tried: Tried, choice: Choice, prediction: np.ndarray, y: np.nda
     point = tuple((n, round(w, 4)) for n, w in zip(choice.names, choice.weights))
     why = "stacker over the members" if choice.stacker is not None else "greedy weights"
     if choice.guard and choice.guard["acted"]:
-        why = "the best default model: the blend's out-of-fold gain over it was within one standard error"
+        why = "the best default model: the ensemble did not beat it on rows its selection did not see"
     cand = AutoCandidate(ENSEMBLE, point, name=ENSEMBLE, tier=ENSEMBLE, why=why)
     return tried.add(cand, None, fold_results(prediction, y, tried.splits, task, k))
 

@@ -37,8 +37,7 @@ STACK_FOLDS = 5  # inner folds that score a stacker
 STACK_C = 1.0  # the logistic stacker's inverse regularisation strength
 STACK_ALPHA = 1.0  # the ridge stacker's regularisation strength
 _TOL = 1e-12  # an addition must improve the score by more than this
-GUARD_DRAWS = 200  # bootstrap resamples behind the standard error of the ensemble's gain (paired_gain)
-GUARD_ROWS = 20_000  # rows those resamples are drawn from at most
+GUARD_REPEATS = 2  # random halvings behind the cross-fitted check of the selection (crossfit_gain)
 
 
 @dataclass
@@ -176,27 +175,39 @@ def select_ensemble(oof: Mapping[str, Any], y: Any, task: str, metric: str | Non
                      names[best], singles[best], average(outputs, counts))
 
 
-def paired_gain(y: Any, chosen: np.ndarray, reference: np.ndarray, task: str, metric: str, draws: int = GUARD_DRAWS,
-                seed: int = 0, max_rows: int = GUARD_ROWS) -> tuple[float, float]:
-    """How much ``chosen`` beats ``reference`` in ``metric`` on the same rows (positive: better, whichever way
-    the metric points) and the standard error of that gain: the spread of the gain over ``draws`` bootstrap
-    resamples of the rows, both predictions scored on the same resample. Above ``max_rows`` rows the
-    resamples are drawn from a random ``max_rows`` of them and the spread scaled by sqrt(max_rows / rows)."""
-    y = np.asarray(y)
+def best_of(oof: Mapping[str, np.ndarray], y: np.ndarray, task: str, metric: str) -> str:
+    """The name of the candidate with the best score (ties: the first given)."""
+    scores = {n: oof_score(y, out, task, metric) for n, out in oof.items()}
+    best = next(iter(scores))
+    for name, score in scores.items():
+        if _better(score, scores[best], metric):
+            best = name
+    return best
+
+
+def crossfit_gain(oof: Mapping[str, Any], y: Any, task: str, metric: str, is_reference: Any, rounds: int = ROUNDS,
+                  repeats: int = GUARD_REPEATS, seed: int = 0) -> list[float]:
+    """How much greedy selection beats the best reference candidate (``is_reference(name)``) on rows it did not
+    choose on: the out-of-fold rows are cut in two halves (stratified for classes), the selection and the
+    reference are both chosen on one half and scored on the other, both ways, for ``repeats`` random cuts.
+    The gains (positive: the selection is better, whichever way the metric points), one per half scored."""
+    names, outputs, y = _check(oof, y, task)
+    refs = [n for n in names if is_reference(n)]
+    if not refs:
+        raise ConfigError("the cross-fitted check needs at least one reference candidate")
     sign = 1.0 if M.higher_is_better(metric) else -1.0
-    gain = sign * (oof_score(y, chosen, task, metric) - oof_score(y, reference, task, metric))
-    rng = np.random.default_rng(seed)
-    n = len(y)
-    pool = np.sort(rng.choice(n, max_rows, replace=False)) if n > max_rows else np.arange(n)
     gains = []
-    for _ in range(draws):
-        rows = pool[rng.integers(0, len(pool), len(pool))]
-        g = sign * (oof_score(y[rows], chosen[rows], task, metric) - oof_score(y[rows], reference[rows], task, metric))
-        if math.isfinite(g):
-            gains.append(g)
-    if len(gains) < 2 or not math.isfinite(gain):
-        return gain, math.inf
-    return gain, float(np.std(gains, ddof=1)) * math.sqrt(len(pool) / n)
+    for r in range(repeats):
+        for chose, scored in _inner_folds(y, task, 2, seed + r):
+            part = {n: out[chose] for n, out in zip(names, outputs)}
+            sel = select_ensemble(part, y[chose], task, metric, rounds)
+            ref = best_of({n: part[n] for n in refs}, y[chose], task, metric)
+            ours = average([out[scored] for out in outputs], [sel.weights[n] for n in names])
+            theirs = outputs[names.index(ref)][scored]
+            gain = sign * (oof_score(y[scored], ours, task, metric) - oof_score(y[scored], theirs, task, metric))
+            if math.isfinite(gain):
+                gains.append(float(gain))
+    return gains
 
 
 def blend(oof: Mapping[str, Any], weights: Mapping[str, float]) -> np.ndarray:
