@@ -153,9 +153,10 @@ def guard_choice(choice: Choice, prediction: np.ndarray, oof: dict[str, np.ndarr
                  metric: str, seed: int, guard: bool = True, rounds: int = E.ROUNDS) -> tuple[Choice, np.ndarray]:
     """A check against the winner's curse: the ensemble's weights, and the best of many candidates, were chosen
     on the out-of-fold rows they are scored on, so its lead over the best model at its defaults is partly luck.
-    :func:`ensemble.crossfit_gain` measures the lead on rows the selection did not see (chosen on one half of
-    the rows, scored on the other); the ensemble replaces the best default model only when that gain, averaged,
-    is positive. ``choice.guard`` records the check (``guard=False``: recorded, not acted on)."""
+    :func:`ensemble.crossfit_gain` measures the lead on rows the selection did not see (made on one half of the
+    rows, scored on the other against the best default model, the one chosen on all rows that would otherwise
+    be the final model); the ensemble replaces it only when that gain, averaged, is positive. ``choice.guard``
+    records the check (``guard=False``: recorded, not acted on)."""
     defaults = {n: out for n, out in oof.items() if is_default(n)}
     if not defaults:
         return choice, prediction
@@ -166,7 +167,7 @@ def guard_choice(choice: Choice, prediction: np.ndarray, oof: dict[str, np.ndarr
         choice.guard = {"reference": ref, "gain": 0.0, "in_sample_gain": 0.0, "halves": [], "kept": True,
                         "acted": False}
         return choice, prediction
-    halves = E.crossfit_gain(oof, y, task, metric, is_default, rounds, seed=seed)
+    halves = E.crossfit_gain(oof, y, task, metric, ref, rounds, seed=seed)
     gain = float(np.mean(halves)) if halves else math.nan
     kept = bool(halves) and gain > 0
     choice.guard = {"reference": ref, "gain": finite(gain), "in_sample_gain": finite(in_sample),

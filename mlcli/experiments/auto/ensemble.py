@@ -185,26 +185,24 @@ def best_of(oof: Mapping[str, np.ndarray], y: np.ndarray, task: str, metric: str
     return best
 
 
-def crossfit_gain(oof: Mapping[str, Any], y: Any, task: str, metric: str, is_reference: Any, rounds: int = ROUNDS,
+def crossfit_gain(oof: Mapping[str, Any], y: Any, task: str, metric: str, reference: str, rounds: int = ROUNDS,
                   repeats: int = GUARD_REPEATS, seed: int = 0) -> list[float]:
-    """How much greedy selection beats the best reference candidate (``is_reference(name)``) on rows it did not
-    choose on: the out-of-fold rows are cut in two halves (stratified for classes), the selection and the
-    reference are both chosen on one half and scored on the other, both ways, for ``repeats`` random cuts.
-    The gains (positive: the selection is better, whichever way the metric points), one per half scored."""
+    """How much greedy selection beats the candidate ``reference`` on rows it did not choose on: the out-of-fold
+    rows are cut in two halves (stratified for classes), the selection is made on one half and scored against
+    the reference on the other, both ways, for ``repeats`` random cuts. The gains (positive: the selection is
+    better, whichever way the metric points), one per half scored."""
     names, outputs, y = _check(oof, y, task)
-    refs = [n for n in names if is_reference(n)]
-    if not refs:
-        raise ConfigError("the cross-fitted check needs at least one reference candidate")
+    if reference not in names:
+        raise ConfigError(f"the cross-fitted check needs the reference '{reference}' among the candidates")
     sign = 1.0 if M.higher_is_better(metric) else -1.0
+    theirs_all = outputs[names.index(reference)]
     gains = []
     for r in range(repeats):
         for chose, scored in _inner_folds(y, task, 2, seed + r):
-            part = {n: out[chose] for n, out in zip(names, outputs)}
-            sel = select_ensemble(part, y[chose], task, metric, rounds)
-            ref = best_of({n: part[n] for n in refs}, y[chose], task, metric)
+            sel = select_ensemble({n: out[chose] for n, out in zip(names, outputs)}, y[chose], task, metric, rounds)
             ours = average([out[scored] for out in outputs], [sel.weights[n] for n in names])
-            theirs = outputs[names.index(ref)][scored]
-            gain = sign * (oof_score(y[scored], ours, task, metric) - oof_score(y[scored], theirs, task, metric))
+            gain = sign * (oof_score(y[scored], ours, task, metric)
+                           - oof_score(y[scored], theirs_all[scored], task, metric))
             if math.isfinite(gain):
                 gains.append(float(gain))
     return gains

@@ -64,7 +64,8 @@ def test_a_clear_gain_keeps_the_ensemble(cancer):
 
 def test_a_lead_won_on_the_rows_it_was_chosen_on_gives_the_best_default_back(cancer):
     """Logistic regression (ROC AUC ~0.995) is the best default; greedy selection adds a quarter of random
-    forest because it helps on these rows, but chosen on one half it does not help on the other."""
+    forest because it helps on these rows, but made on one half it does not beat logistic regression on the
+    other."""
     oof, y = cancer
     best = "logreg#default"
     sel = select_ensemble(oof, y, "binary")
@@ -99,8 +100,8 @@ def test_regression_lower_is_better(diabetes):
 
 def test_the_check_is_seeded_and_cuts_the_rows_in_stratified_halves(cancer):
     oof, y = cancer
-    first, again = (crossfit_gain(oof, y, "binary", "roc_auc", is_default, seed=5) for _ in range(2))
+    first, again = (crossfit_gain(oof, y, "binary", "roc_auc", "logreg#default", seed=5) for _ in range(2))
     assert first == again and len(first) == 4
-    assert crossfit_gain(oof, y, "binary", "roc_auc", is_default, repeats=3, seed=5)[:4] == first
-    with pytest.raises(ConfigError, match="reference"):
-        crossfit_gain(oof, y, "binary", "roc_auc", lambda name: False)
+    assert crossfit_gain(oof, y, "binary", "roc_auc", "logreg#default", repeats=3, seed=5)[:4] == first
+    with pytest.raises(ConfigError, match="reference 'knn#default'"):
+        crossfit_gain(oof, y, "binary", "roc_auc", "knn#default")
