@@ -29,9 +29,9 @@ def auto(
                                          "more run per search.")] = False,
     refit: Annotated[bool, typer.Option("--refit/--bag", help="Final model: each ensemble member refitted on all "
                                         "rows (the default), or --bag: the members' fold models, averaged.")] = True,
-    always_ensemble: Annotated[bool, typer.Option("--always-ensemble", help="Keep the ensemble even when its "
-                                                  "out-of-fold gain over the best default model is within one "
-                                                  "standard error (by default that model is kept instead).")]
+    always_ensemble: Annotated[bool, typer.Option("--always-ensemble", help="Keep the ensemble even when it does "
+                                                  "not beat the best default model on out-of-fold rows its "
+                                                  "selection did not see (by default that model is kept instead).")]
     = False,
     target: o.Target = None,
     task: o.Task = None,
