@@ -65,8 +65,9 @@ def _versus(console: Console, doc: dict[str, Any]) -> None:
     members = " + ".join(f"{m['weight']:.2f} × {escape(m['name'])}" for m in ens["members"])
     guard = ens.get("guard")
     if guard and guard["acted"]:
+        replaced = " + ".join(f"{w:.2f} × {escape(n)}" for n, w in guard["ensemble"])
         console.print(f"Final model: [bold]{escape(guard['reference'])}[/bold], the best default model: the "
-                      f"ensemble ({members}) did not beat it on rows its selection did not see (gain "
+                      f"ensemble ({replaced}) did not beat it on rows its selection did not see (gain "
                       f"{fmt_signed(guard['gain'])}; {fmt_signed(guard['in_sample_gain'])} on the rows it was chosen "
                       "on); --always-ensemble keeps the ensemble", highlight=False)
     else:

@@ -60,7 +60,7 @@ class AutoRequest:
     studies: str | None = None  # the SQLite file that keeps the tuning searches for --resume (None: not kept)
     resume: bool = False  # continue the kept tuning searches of the same data, target, metric and folds
     scheduler: str | None = None  # a Dask scheduler address: the portfolio's and the trials' folds run there
-    guard: bool = True  # keep the best default model unless the ensemble beats it by more than one standard error
+    guard: bool = True  # keep the best default model unless the ensemble beats it on rows its selection did not see
 
     def check(self) -> Preset:
         """Every problem that needs no data, as one line: nothing is read or fitted before this passes."""

@@ -105,3 +105,25 @@ def test_the_check_is_seeded_and_cuts_the_rows_in_stratified_halves(cancer):
     assert crossfit_gain(oof, y, "binary", "roc_auc", "logreg#default", repeats=3, seed=5)[:4] == first
     with pytest.raises(ConfigError, match="reference 'knn#default'"):
         crossfit_gain(oof, y, "binary", "roc_auc", "knn#default")
+
+
+def test_the_terminal_names_the_ensemble_the_guard_replaced():
+    """When the guard acts, the line names the replaced ensemble's members, not the default model twice."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from mlcli.render.auto import _versus
+
+    guard = {"reference": "logreg#default", "gain": -0.0061, "in_sample_gain": 0.0027, "halves": [-0.006] * 4,
+             "kept": False, "acted": True, "ensemble": [["xgboost#flaml2", 0.5], ["logreg#C10", 0.5]]}
+    doc = {"metric": "roc_auc", "ensemble": {"members": [{"name": "logreg#default", "weight": 1.0}],
+                                            "combiner": "weighted average", "score": 0.95, "oof_score": 0.95,
+                                            "guard": guard},
+           "best_single": None, "baseline": None}
+    buf = StringIO()
+    _versus(Console(file=buf, width=300, color_system=None), doc)
+    first = buf.getvalue().splitlines()[0]
+    assert first.startswith("Final model: logreg#default, the best default model: the ensemble (0.50 × "
+                            "xgboost#flaml2 + 0.50 × logreg#C10) did not beat it")
+    assert "gain -0.0061; +0.0027 on the rows it was chosen on" in first
