@@ -161,8 +161,9 @@ def guard_choice(choice: Choice, prediction: np.ndarray, oof: dict[str, np.ndarr
     if not defaults:
         return choice, prediction
     ref = E.best_of(defaults, y, task, metric)
+    ref_score = E.oof_score(y, defaults[ref], task, metric)
     sign = 1.0 if M.higher_is_better(metric) else -1.0
-    in_sample = sign * (choice.oof_score - E.oof_score(y, defaults[ref], task, metric))
+    in_sample = sign * (choice.oof_score - ref_score)
     if choice.names == [ref] and choice.stacker is None:
         choice.guard = {"reference": ref, "gain": 0.0, "in_sample_gain": 0.0, "halves": [], "kept": True,
                         "acted": False}
@@ -176,8 +177,7 @@ def guard_choice(choice: Choice, prediction: np.ndarray, oof: dict[str, np.ndarr
         return choice, prediction
     choice.guard.update(ensemble=[[n, round(w, 6)] for n, w in zip(choice.names, choice.weights)],
                         ensemble_oof_score=finite(choice.oof_score))
-    score = E.oof_score(y, defaults[ref], task, metric)
-    fallback = Choice([ref], [1.0], score, oof_score=score, best_single=choice.best_single,
+    fallback = Choice([ref], [1.0], ref_score, oof_score=ref_score, best_single=choice.best_single,
                       best_single_oof=choice.best_single_oof, rounds=choice.rounds, guard=choice.guard)
     return fallback, defaults[ref]
 
