@@ -13,14 +13,24 @@ The search itself runs on Optuna's in-memory storage: writing a trial to SQLite 
 it; the run waits for the writes only at its end. Each trial carries its row (fold scores, metrics, state,
 seconds) as the user attribute ``mlcli_row``. Trials' fold predictions (auto's ensemble needs them) are kept
 beside the database, one ``.npz`` file per study (:func:`save_predictions`).
+
+Several processes may use the store at once (three ``tune`` runs started together): the database and its
+tables are made by one process at a time, under a lock file beside it (two processes creating the tables at
+once made one of them fail, and its whole search was not kept); a study is written by one process at a time
+(a second run of the same search at the same moment keeps nothing and says so, instead of mixing its trials
+into the first one's); and the statements SQLite refuses while another process writes ("database is locked")
+are retried for up to :data:`BUSY_S` seconds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import queue
 import threading
+import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +40,7 @@ import numpy as np
 from mlcli.errors import ConfigError, first_line
 
 ROW_ATTR = "mlcli_row"
+BUSY_S = 30.0  # how long a statement waits for another process's write (SQLite's busy timeout, and retries)
 
 
 def data_key(X: Any, y: np.ndarray) -> str:
@@ -85,22 +96,119 @@ class StudyLink:
 
 
 def _storage(path: str) -> Any:
-    """Optuna's RDB storage on the SQLite file ``path`` (WAL journal: writes do not wait for the disk)."""
+    """Optuna's RDB storage on the SQLite file ``path``: made (file, tables, WAL journal) by one process at a
+    time, under the lock file beside it; then opened with a busy timeout (WAL: readers never wait)."""
     import optuna
     from sqlalchemy import event
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    storage = optuna.storages.RDBStorage(f"sqlite:///{path}", engine_kwargs={"connect_args": {"timeout": 30}})
+    _preload()
+    with file_lock(f"{path}.lock", wait=BUSY_S, what=f"the kept searches in {path}"):
+        storage = retried(lambda: optuna.storages.RDBStorage(
+            f"sqlite:///{path}", engine_kwargs={"connect_args": {"timeout": BUSY_S}}))
+        with storage.engine.connect() as conn:  # the journal mode is kept in the file: once is enough
+            retried(lambda: conn.exec_driver_sql("PRAGMA journal_mode=WAL"))
+        storage.engine.dispose()  # the connections made while creating the tables had no pragmas
 
     @event.listens_for(storage.engine, "connect")
     def _pragmas(conn: Any, record: Any) -> None:
         cursor = conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit does not wait for the disk
         cursor.close()
 
-    storage.engine.dispose()  # the connection made while creating the tables had no pragmas
     return storage
+
+
+def _preload() -> None:
+    """What Optuna imports the first time it opens a database (SQLAlchemy's ORM, Alembic: ~0.5 s), imported
+    before the lock is taken, so that the lock is held for the database work alone."""
+    import importlib
+
+    for name in ("sqlalchemy.orm", "alembic.command", "alembic.config", "alembic.migration", "alembic.script",
+                 "optuna.storages._rdb.models"):
+        try:
+            importlib.import_module(name)
+        except ImportError:  # moved in another Optuna: it is imported under the lock then, which is only slower
+            pass
+
+
+def retried(action: Any, wait: float = BUSY_S) -> Any:
+    """``action()``, tried again for up to ``wait`` seconds while SQLite says another process holds the
+    database (some statements are refused at once, without the busy timeout: switching the journal to WAL,
+    a read turned write) or that a table another process made a moment ago already exists."""
+    deadline = time.monotonic() + wait
+    delay = 0.005
+    while True:
+        try:
+            return action()
+        except Exception as exc:  # noqa: BLE001 - re-raised unless it is one of SQLite's transient refusals
+            if not transient(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.25)
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it: Optuna wraps SQLAlchemy's errors) is a refusal that passes."""
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen and len(seen) < 8:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    text = " ".join(str(e) for e in seen).lower()
+    return any(s in text for s in ("database is locked", "database table is locked", "database is busy",
+                                   "already exists", "unique constraint failed: alembic_version",
+                                   "unique constraint failed: version_info"))
+
+
+class Busy(Exception):
+    """A lock that another process holds."""
+
+
+@contextlib.contextmanager
+def file_lock(path: str, wait: float, what: str):
+    """An exclusive lock on the file ``path`` (made if missing) between processes, released when the block
+    ends or the process dies; :class:`Busy` if another process holds it for ``wait`` seconds."""
+    handle = open(path, "a+b")  # noqa: SIM115 - closed below
+    try:
+        deadline = time.monotonic() + wait
+        while not _try_lock(handle):
+            if time.monotonic() >= deadline:
+                raise Busy(f"another mlcli process is using {what}")
+            time.sleep(0.02)
+        try:
+            yield
+        finally:
+            _unlock(handle)
+    finally:
+        handle.close()
+
+
+def _try_lock(handle: Any) -> bool:
+    try:
+        if os.name == "nt":
+            import msvcrt
+
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _unlock(handle: Any) -> None:
+    if os.name == "nt":
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def study_names(path: str) -> list[str]:
@@ -193,21 +301,29 @@ class StudyWriter:
 
     def _run(self, path: str, name: str, direction: str, fresh: bool) -> None:
         try:
-            import optuna
-
             storage = _storage(path)
-            if fresh:  # a new search replaces the study of its name
-                try:
-                    optuna.delete_study(study_name=name, storage=storage)
-                except KeyError:
-                    pass
-            study = optuna.create_study(storage=storage, study_name=name, direction=direction, load_if_exists=True)
-            while (trial := self.queue.get()) is not None:
-                study.add_trial(trial)
+            lock = predictions_path(path, name).with_suffix(".lock")
+            lock.parent.mkdir(parents=True, exist_ok=True)
+            with file_lock(str(lock), wait=0.0, what=f"search {name} (the same data, folds, model and space) "
+                                                     "at this moment"):
+                self._write(storage, name, direction, fresh)
         except Exception as exc:  # noqa: BLE001 - keeping the study must never fail the search
-            self.error = first_line(exc, with_type=True)
+            self.error = str(exc) if isinstance(exc, Busy) else first_line(exc, with_type=True)
             while self.queue.get() is not None:  # let close() return
                 pass
+
+    def _write(self, storage: Any, name: str, direction: str, fresh: bool) -> None:
+        import optuna
+
+        if fresh:  # a new search replaces the study of its name
+            try:
+                retried(lambda: optuna.delete_study(study_name=name, storage=storage))
+            except KeyError:
+                pass
+        study = retried(lambda: optuna.create_study(storage=storage, study_name=name, direction=direction,
+                                                    load_if_exists=True))
+        while (trial := self.queue.get()) is not None:
+            retried(lambda: study.add_trial(trial))  # noqa: B023 - called at once, in this iteration
 
 
 # --------------------------------------------------------------------------------------------- predictions
@@ -229,7 +345,7 @@ def save_predictions(path: str, name: str, outputs: dict[int, dict[int, Any]]) -
             meta[key] = {"fit_s": res.fit_s, "predict_s": res.predict_s, "rounds": res.rounds}
     target = predictions_path(path, name)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp.npz")
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp.npz")  # one per writer
     np.savez(tmp, meta=np.array(json.dumps(meta)), **arrays)
     tmp.replace(target)
 
