@@ -122,9 +122,9 @@ def root(version: bool = typer.Option(False, "--version", callback=_version, is_
 
 
 def _register() -> None:
-    from mlcli.cli import balance, cv, embed, evaluate, explain, inspect, models, train
+    from mlcli.cli import balance, cv, embed, evaluate, explain, inspect, models, sign, train
 
-    for module in (train, evaluate, models, cv, balance, embed, explain, inspect):
+    for module in (train, evaluate, models, cv, balance, embed, explain, inspect, sign):
         module.register(app)
     from mlcli.cli import report
 

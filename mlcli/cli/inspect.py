@@ -19,12 +19,13 @@ def inspect(
     quiet: o.Quiet = False,
     debug: o.Debug = False,
 ) -> dict:
-    """What a bundle holds: model, task, target, classes, columns, metrics, versions, files and their sha256,
-    and every type loading it would build — without loading the model.
+    """What a bundle holds: model, task, target, classes, columns, metrics, base models, versions, files and
+    their sha256, every type loading it would build, its signature — and whether loading will accept it, by the
+    same checks, without loading the model. Exit 2 (after the report) when loading would refuse it.
 
     Example: mlcli inspect models/titanic-xgboost
     """
-    from mlcli.experiments.inspect import inspect_bundle
+    from mlcli.experiments.inspect import inspect_bundle, refused
     from mlcli.render.emit import emit
     from mlcli.render.output import Notifier
 
@@ -33,6 +34,9 @@ def inspect(
     if emit("inspect", doc, fmt) != "table":  # the table shows them in its Warnings panel
         for line in doc["warnings"]:
             notify.warn(line)
+    error = refused(doc)
+    if error is not None:
+        raise error
     return doc
 
 

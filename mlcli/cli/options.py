@@ -92,6 +92,8 @@ ClassWeight = Annotated[Optional[str], typer.Option("--class-weight", help="bala
 TrainThreshold = Annotated[Optional[str], typer.Option(
     "--threshold", help="Binary models: a decision threshold in (0, 1), or auto to choose it on out-of-fold "
                         "predictions of the training rows.")]
+Sign = Annotated[bool, typer.Option("--sign", help="Sign the bundle with your team's key (MLCLI_SIGNING_KEY or "
+                                    "MLCLI_SIGNING_KEY_FILE; see mlcli sign).")]
 TrustPickle = Annotated[bool, typer.Option(
     "--trust-pickle", help="Load a bundle of the old pickle format (model.joblib). DANGEROUS: loading a pickle "
                            "runs any code it holds; use it only for a bundle you made yourself.")]

@@ -51,6 +51,7 @@ def train(
     early_stopping: o.EarlyStopping = None,
     plot: o.Plot = None,
     plot_format: o.PlotFormat = "png",
+    sign: o.Sign = False,
     fmt: o.Format = None,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
@@ -62,6 +63,9 @@ def train(
     from mlcli.render.figures.style import check_plot_dir
 
     check_plot_dir(plot, plot_format)  # before the data is read: a bad directory or format costs nothing
+    from mlcli.experiments.sign import require_key
+
+    sign_key = require_key(what="--sign") if sign else None
     # models.build first: it brings in scikit-learn/SciPy before pandas' readers, the import order that
     # measured fastest (the other order cost ~0.1-0.3 s of allocator churn while SciPy loads)
     from mlcli.models.build import ModelConfig  # noqa: I001
@@ -90,7 +94,7 @@ def train(
                           balance=balance, ratio=parse_ratio(ratio), class_weight=parse_class_weight(class_weight),
                           log_target=log_target),
         test_size=test_size, test_path=test, out=out, threshold=parse_threshold(threshold), optimize=optimize,
-        leak_check=leak_check,
+        leak_check=leak_check, sign_key=sign_key,
     )
     with library_chatter_to_stderr():
         result = run_train(req, notify=notify)

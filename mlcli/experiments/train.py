@@ -54,6 +54,7 @@ class TrainRequest:
     threshold: float | str | None = None  # a probability, or 'auto' (chosen on out-of-fold predictions)
     optimize: str = "f1"  # what --threshold auto optimises: f1 | youden | precision=P | recall=R
     leak_check: bool = True  # screen every column for a leak of the target before fitting
+    sign_key: bytes | None = None  # sign the bundle (mlcli.models.signing)
 
 
 @dataclass
@@ -166,7 +167,8 @@ def train(req: TrainRequest, notify: Notify = quiet, stdin: Any = None) -> Train
     meta = bundle_meta(ds, req.model, classes, threshold, test_report.metrics, train_report.metrics,
                        importances, len(rows.X_train), len(rows.X_test), summary, baseline, findings.warnings,
                        early_stopping=stopping)
-    path = save_bundle(req.out or default_out(req.data.path, name), pipeline, meta, train_rows=train_hashes)
+    path = save_bundle(req.out or default_out(req.data.path, name), pipeline, meta, train_rows=train_hashes,
+                       sign_key=req.sign_key)
     timings = {"load": round(t_load, 3), "fit": round(t_fit, 3), "predict": round(t_eval, 3),
                "total": round(time.perf_counter() - t0, 3)}
     return TrainResult(name, ds.schema, len(rows.X_train), len(rows.X_test), test_report, train_report,

@@ -1,8 +1,12 @@
 """Model bundles: a directory with the fitted pipeline in a format whose loading builds only known types
 (``mlcli.models.persist``), the training rows' hashes, and mlcli.json, which records a sha256 of every file.
 
-Loading checks the description, every file's hash and every type before anything is built; a bundle from
-before this format (a pickle, ``model.joblib``) is refused unless the caller trusts it (--trust-pickle).
+Loading runs the verifier (:mod:`mlcli.models.verify`: the description against its schema, a closed world of
+listed plain files, sizes, hashes, types, the signature) before anything is built, then checks the built
+pipeline against the description (:mod:`mlcli.models.verify_built`) before any weights or base model are
+loaded. A bundle from before this format (a pickle, ``model.joblib``) is refused unless the caller trusts it
+(--trust-pickle). A sentence-embedding step's base model is copied into the bundle (``base-models/N``), or,
+for the packaged default, identified by package, version and sha256.
 Writes are atomic: the bundle is written into a temporary sibling directory and renamed into place, so an
 interrupted run never leaves a half-written bundle. Steps that keep large artefacts outside the pipeline file
 (the transformer's weights) implement ``save_artifacts(dir)`` / ``load_artifacts(dir)``.
@@ -21,19 +25,15 @@ from typing import Any
 from mlcli.data.dataset import warn
 from mlcli.data.schema import Schema
 from mlcli.errors import BundleError, ConfigError, first_line
-from mlcli.models.bundle_checks import (
-    clean_stale_temps,
-    file_hashes,
-    validate_meta,
-    verify_files,
-    version_differences,
-)
-from mlcli.models.persist import PIPELINE_FILE, read_pipeline, write_pipeline
+from mlcli.models.base_models import keep_base_models
+from mlcli.models.bundle_checks import clean_stale_temps, file_hashes, version_differences
+from mlcli.models.manifest import FORMAT_VERSION
+from mlcli.models.persist import read_pipeline, write_pipeline
+from mlcli.models.signing import sign
+from mlcli.models.verify import META_FILE, PICKLE_FILE, PIPELINE_FILE, verify_bundle
+from mlcli.models.verify_built import check_artifact_dirs, check_consistency, place_base_models
 
-META_FILE = "mlcli.json"
-PICKLE_FILE = "model.joblib"  # the format before version 2: a pickle, loaded only with --trust-pickle
 ROWS_FILE = "train_rows.npy"  # sorted 64-bit hashes of the training rows (feature values and target)
-FORMAT_VERSION = 2
 
 
 @dataclass
@@ -120,9 +120,11 @@ def check_bundle_path(path: str | Path, flag: str = "--out") -> Path:
     return target
 
 
-def save_bundle(path: str | Path, pipeline: Any, meta: dict[str, Any], train_rows: Any = None) -> Path:
+def save_bundle(path: str | Path, pipeline: Any, meta: dict[str, Any], train_rows: Any = None,
+                sign_key: bytes | None = None) -> Path:
     """Write the bundle atomically; ``train_rows``: the hashes of the training rows (data.dataset.row_hashes),
-    kept so evaluate and explain can tell when they are given rows the model was trained on."""
+    kept so evaluate and explain can tell when they are given rows the model was trained on; ``sign_key``:
+    sign the description (:mod:`mlcli.models.signing`)."""
     target = check_bundle_path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     clean_stale_temps(target.parent, target.name)
@@ -132,7 +134,7 @@ def save_bundle(path: str | Path, pipeline: Any, meta: dict[str, Any], train_row
     os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a bundle gets the usual directory permissions
     old = None
     try:
-        _write_files(tmp, pipeline, meta, train_rows)
+        _write_files(tmp, pipeline, meta, train_rows, sign_key)
         if target.exists():
             old = target.with_name(f".{target.name}.old-{os.getpid()}")
             os.replace(target, old)
@@ -147,12 +149,14 @@ def save_bundle(path: str | Path, pipeline: Any, meta: dict[str, Any], train_row
     return target
 
 
-def _write_files(folder: Path, pipeline: Any, meta: dict[str, Any], train_rows: Any) -> None:
+def _write_files(folder: Path, pipeline: Any, meta: dict[str, Any], train_rows: Any,
+                 sign_key: bytes | None) -> None:
     steps = list(_artifact_steps(pipeline))
     for name, step in steps:
         step.save_artifacts(folder / name)
     try:
-        boosters = write_pipeline(pipeline, folder)
+        with keep_base_models(pipeline, folder) as base_models:
+            boosters = write_pipeline(pipeline, folder)
     finally:  # the weights were left out of this file only: a later copy of the step keeps them
         for _, step in steps:
             step.forget_saved_artifacts()
@@ -160,40 +164,39 @@ def _write_files(folder: Path, pipeline: Any, meta: dict[str, Any], train_rows: 
         import numpy as np
 
         np.save(folder / ROWS_FILE, np.unique(np.asarray(train_rows, dtype=np.uint64)), allow_pickle=False)
-    meta = {**{k: v for k, v in meta.items() if k not in ("format_version", "files", "boosters")},
-            "format_version": FORMAT_VERSION, "boosters": boosters, "files": file_hashes(folder)}
-    (folder / META_FILE).write_text(json.dumps(meta, indent=2, default=_json_default) + "\n")
+    meta = {**{k: v for k, v in meta.items() if k not in ("format_version", "files", "boosters", "signature",
+                                                         "base_models")},
+            "format_version": FORMAT_VERSION, "boosters": boosters, "files": file_hashes(folder),
+            "base_models": base_models}
+    meta = json.loads(json.dumps(meta, default=_json_default, allow_nan=False))  # plain JSON, as it is read back
+    if sign_key is not None:
+        meta = sign(meta, sign_key)
+    (folder / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
 
 
 def read_meta(path: str | Path) -> tuple[Path, dict[str, Any]]:
-    """(the bundle folder, its checked description), without reading anything else."""
-    p = Path(path)
-    if not p.exists():
-        raise BundleError(f"model bundle not found: {p}")
-    if not p.is_dir() or not (p / META_FILE).is_file():
-        raise BundleError(f"{p} is not an mlcli model bundle (no {META_FILE}); train one with: "
-                          f"mlcli train DATA --out {p}")
-    try:
-        meta = json.loads((p / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BundleError(f"{p / META_FILE} is unreadable: {first_line(exc)}") from None
-    meta = validate_meta(meta, p / META_FILE)
-    if meta["format_version"] > FORMAT_VERSION:
-        raise BundleError(f"{p} was written by a newer mlcli (bundle format {meta['format_version']}, this mlcli "
-                          f"reads up to {FORMAT_VERSION}); upgrade mlcli to use it")
-    return p, meta
+    """(the bundle folder, its description), after the checks loading makes: the verifier's, and the built
+    pipeline against its description (nothing of the weights or base models is loaded)."""
+    verdict = verify_bundle(path)
+    if verdict.meta["format_version"] >= 2:
+        build_checked(verdict.folder, verdict.meta)
+    return verdict.folder, verdict.meta
 
 
 def load_bundle(path: str | Path, *, trust_pickle: bool = False, notify: Any = None) -> Bundle:
-    """Check, then load a bundle; ``notify`` gets one warning when it was saved with other library versions."""
-    p, meta = read_meta(path)
+    """Verify, build, check the built pipeline against the description, then load the weights; ``notify``
+    gets one warning when it was saved with other library versions."""
+    verdict = verify_bundle(path, trust_pickle=trust_pickle)
+    p, meta = verdict.folder, verdict.meta
     if meta["format_version"] < 2:
         pipeline = _load_pickle(p, trust_pickle)
     else:
-        verify_files(p, meta["files"])
-        pipeline = read_pipeline(p, meta["boosters"])
+        pipeline = build_checked(p, meta)
     for name, step in _artifact_steps(pipeline):
-        step.load_artifacts(p / name)
+        try:
+            step.load_artifacts(p / name)
+        except ConfigError as exc:
+            raise BundleError(f"{p}: {exc}") from None
     differences = version_differences(meta.get("libraries"))
     if differences and notify is not None:
         warn(notify, f"{p} was saved with other library versions: {', '.join(differences)}; its predictions may "
@@ -201,14 +204,21 @@ def load_bundle(path: str | Path, *, trust_pickle: bool = False, notify: Any = N
     return Bundle(p, pipeline, meta)
 
 
+def build_checked(folder: Path, meta: dict[str, Any]) -> Any:
+    """The pipeline of a verified bundle, checked against its description; no weights or base model loaded."""
+    pipeline = read_pipeline(folder, meta["boosters"])
+    check_artifact_dirs(folder, meta, list(_artifact_steps(pipeline)))
+    place_base_models(folder, meta, pipeline)
+    check_consistency(folder, meta, pipeline)
+    return pipeline
+
+
 def _load_pickle(p: Path, trust_pickle: bool) -> Any:
-    """A bundle of the old format: a pickle, which can run any code when it is loaded."""
+    """A bundle of the old format: a pickle, which can run any code when it is loaded (the verifier has
+    refused it unless trust_pickle)."""
     if not trust_pickle:
-        raise BundleError(f"{p} is an old bundle saved as a pickle ({PICKLE_FILE}), which can run any code when it "
-                          f"is loaded; if you trust where it came from, convert it once: mlcli inspect {p} --upgrade "
-                          "--trust-pickle")
-    if not (p / PICKLE_FILE).is_file():
-        raise BundleError(f"{p} is an incomplete bundle: {PICKLE_FILE} is missing")
+        raise BundleError(f"{p} is an old bundle saved as a pickle ({PICKLE_FILE}): add --trust-pickle only if you "
+                          "trust where it came from")
     import joblib
 
     try:

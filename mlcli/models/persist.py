@@ -14,135 +14,16 @@ each member's end are found and written the same way, recorded with the member t
 from __future__ import annotations
 
 import importlib
-import json
 import zipfile
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from mlcli.errors import BundleError, MissingDependency
+from mlcli.errors import BundleError, MissingDependency, first_line
+from mlcli.models.manifest import BOOSTER_SLOTS
+from mlcli.models.trusted import skops_io, trusted_types, types_in  # noqa: F401 - types_in: part of this API
 
 PIPELINE_FILE = "pipeline.skops"
-
-# the pieces mlcli's pipelines are built from, besides the registered models and resamplers ('module:Name')
-BUILDING_BLOCKS = (
-    "sklearn.pipeline:Pipeline", "imblearn.pipeline:Pipeline", "sklearn.compose:ColumnTransformer",
-    "sklearn.compose:TransformedTargetRegressor", "sklearn.preprocessing:StandardScaler",
-    "sklearn.preprocessing:MinMaxScaler", "sklearn.preprocessing:RobustScaler",
-    "sklearn.preprocessing:PolynomialFeatures", "sklearn.preprocessing:OneHotEncoder",
-    "sklearn.preprocessing:OrdinalEncoder", "sklearn.impute:SimpleImputer",
-    "sklearn.feature_extraction.text:TfidfVectorizer", "sklearn.decomposition:PCA",
-    "sklearn.calibration:CalibratedClassifierCV", "sklearn.calibration:_CalibratedClassifier",
-    "sklearn.calibration:_SigmoidCalibration", "sklearn.isotonic:IsotonicRegression", "sklearn.tree._tree:Tree",
-    "sklearn.neighbors:KDTree", "sklearn.neighbors:BallTree", "sklearn.neighbors:NearestNeighbors",
-    "sklearn.metrics._dist_metrics:EuclideanDistance64", "sklearn.metrics._dist_metrics:EuclideanDistance32",
-    "sklearn.metrics._dist_metrics:ManhattanDistance64", "sklearn.metrics._dist_metrics:MinkowskiDistance64",
-    "sklearn.metrics._dist_metrics:ChebyshevDistance64", "sklearn.cluster:KMeans", "sklearn.cluster:MiniBatchKMeans",
-    "sklearn.preprocessing:LabelEncoder",
-    "sklearn.tree:DecisionTreeClassifier", "sklearn.tree:DecisionTreeRegressor",
-    "sklearn.ensemble._hist_gradient_boosting.binning:_BinMapper",
-    "sklearn.ensemble._hist_gradient_boosting.predictor:TreePredictor",
-    "sklearn._loss.loss:HalfBinomialLoss", "sklearn._loss.loss:HalfMultinomialLoss",
-    "sklearn._loss.loss:HalfSquaredError", "sklearn._loss.link:LogitLink", "sklearn._loss.link:IdentityLink",
-    "sklearn._loss.link:MultinomialLogit", "sklearn._loss.link:Interval",
-    "sklearn.neural_network._stochastic_optimizers:AdamOptimizer",
-    "sklearn.neural_network._stochastic_optimizers:SGDOptimizer",
-    "sklearn.feature_extraction.text:TfidfTransformer", "sklearn.preprocessing:LabelBinarizer",
-    "sklearn.preprocessing:FunctionTransformer", "sklearn.tree:ExtraTreeClassifier", "sklearn.tree:ExtraTreeRegressor",
-    "sklearn.linear_model:LogisticRegression", "sklearn.linear_model:Ridge",  # an ensemble's stacker
-    "sklearn.utils._bunch:Bunch", "collections:OrderedDict", "numpy:dtype", "scipy.sparse:csr_matrix",
-    "scipy.sparse:csc_matrix", "numpy.random:RandomState", "numpy.random:Generator",
-    "sklearn.mixture:GaussianMixture",  # mlcli cluster --method gmm --out (kmeans and PCA are listed above)
-)
-STEP_MODULES = ("mlcli.features.transformers", "mlcli.features.onehot", "mlcli.features.preprocess",
-                "mlcli.models.steps", "mlcli.models.early_stopping", "mlcli.text.columns", "mlcli.text.embedding",
-                "mlcli.text.estimator", "mlcli.models.ensemble",
-                "mlcli.models.assign")
-
-
-def skops_io() -> Any:
-    """``skops.io``, imported without the walk over every scikit-learn module that skops makes at import.
-
-    skops lists every scikit-learn estimator when it is imported (``all_estimators``: importing all of
-    scikit-learn, and through its array-API layer torch, dask and cupy when installed: 0.7 s to 2.4 s on every
-    train, predict and evaluate) only to trust them by default. mlcli trusts by its own list
-    (:func:`trusted_types`), so the walk is replaced by an empty list while skops imports: every scikit-learn
-    type in a bundle must then be one mlcli trusts (stricter, never looser).
-    """
-    import sys
-
-    if "skops.io" in sys.modules:
-        return sys.modules["skops.io"]
-    import sklearn.utils
-
-    walk = sklearn.utils.all_estimators
-    sklearn.utils.all_estimators = lambda *args, **kwargs: []
-    try:
-        import skops.io as sio
-    finally:
-        sklearn.utils.all_estimators = walk
-    import skops.io._persist as persist
-
-    persist.ZipFile = _IndexedZipFile
-    return sio
-
-
-class _IndexedZipFile(zipfile.ZipFile):
-    """The archive skops writes, with the names written so far kept in a set.
-
-    skops asks ``namelist()`` once per array it saves to skip duplicates; ZipFile builds that list afresh each
-    time, so saving n arrays costs n² (an ensemble of bagged forests, ~10⁴ arrays: over ten minutes instead of
-    seconds). Reading is unchanged.
-    """
-
-    def namelist(self) -> Any:
-        if self.mode == "r":
-            return super().namelist()
-        seen = self.__dict__.setdefault("_mlcli_names", [0, set()])
-        seen[1].update(info.filename for info in self.filelist[seen[0]:])
-        seen[0] = len(self.filelist)
-        return seen[1]
-
-
-def _qualified(path: str) -> str | None:
-    """'module:Name' -> the name skops records for that type ('sklearn.svm._classes.SVC'), or None when its
-    library is not installed."""
-    module, _, name = path.partition(":")
-    try:
-        obj = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-    return f"{obj.__module__}.{obj.__qualname__}"
-
-
-def _step_classes() -> list[str]:
-    """mlcli's own estimators and transformers: the classes of its step modules with a fit method."""
-    out = []
-    for module_name in STEP_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        for obj in vars(module).values():
-            if isinstance(obj, type) and obj.__module__ == module_name and (
-                    hasattr(obj, "fit") or hasattr(obj, "fit_resample")):
-                out.append(f"{obj.__module__}.{obj.__qualname__}")
-    return out
-
-
-@cache
-def trusted_types() -> frozenset[str]:
-    """Every type a bundle may build: from the model and resampler registries, mlcli's steps, and the
-    building blocks above."""
-    from mlcli.models.registry import MODELS
-    from mlcli.models.resamplers import RESAMPLERS
-
-    paths = [p for s in MODELS.values() for p in (s.classifier, s.regressor) if p]
-    paths += [s.path for s in RESAMPLERS.values()] + list(BUILDING_BLOCKS)
-    names = {q for q in map(_qualified, paths) if q}
-    return frozenset(names | set(_step_classes()))
-
 
 # --------------------------------------------------------------------------------------------- boosters
 
@@ -164,7 +45,7 @@ class Native:
 
 
 NATIVE = (Native("xgboost", ".ubj", False), Native("lightgbm", ".txt", False), Native("catboost", ".cbm", True))
-_SLOTS = ("estimator_", "regressor_", "estimator", "regressor")  # where mlcli's wrappers keep a model
+_SLOTS = BOOSTER_SLOTS  # where mlcli's wrappers keep a model
 
 
 def _locations(pipeline: Any) -> list[tuple[Any, Any, Any, Native, list[str], list[int] | None]]:
@@ -261,76 +142,98 @@ def _unfitted_templates(pipeline: Any) -> tuple[Any, Any] | None:
 
 # --------------------------------------------------------------------------------------------- reading
 
-def types_in(path: Path) -> list[str]:
-    """Every type a skops file would build, read from its schema without building anything."""
+def _untrusted(sio: Any, path: Path) -> tuple[list[str], list[str]]:
+    """(the types of a skops file beyond skops' own defaults, those of them mlcli does not trust), read from
+    the file's schema without building anything."""
     try:
-        with zipfile.ZipFile(path) as z:
-            schema = json.loads(z.read("schema.json"))
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise BundleError(f"{path} is not a readable pipeline file: {exc}") from None
-    found: set[str] = set()
-    stack = [schema]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if "__class__" in node and "__module__" in node:
-                found.add(f"{node['__module__']}.{node['__class__']}")
-            stack += list(node.values())
-        elif isinstance(node, list):
-            stack += node
-    return sorted(found)
+        beyond_skops = sio.get_untrusted_types(file=path)
+    except Exception as exc:  # noqa: BLE001 - whatever a damaged or hostile archive raises
+        raise BundleError(f"{path} is not a readable pipeline file: {first_line(exc)}") from None
+    return beyond_skops, [t for t in beyond_skops if t not in trusted_types()]
 
 
-def untrusted(path: Path, beyond_skops: list[str] | None = None) -> list[str]:
+def untrusted_types(path: Path) -> list[str]:
     """The types of a skops file that neither skops' defaults nor mlcli's registries trust."""
-    sio = skops_io()
-
-    beyond_skops = sio.get_untrusted_types(file=path) if beyond_skops is None else beyond_skops
-    return [t for t in beyond_skops if t not in trusted_types()]
+    try:
+        sio = skops_io()
+    except ImportError as exc:
+        raise MissingDependency("skops", "loading a model bundle") from exc
+    return _untrusted(sio, path)[1]
 
 
 def read_pipeline(folder: Path, boosters: list[dict[str, Any]]) -> Any:
-    """The pipeline of a bundle folder whose files were verified; refuses any type mlcli does not trust."""
+    """The pipeline of a bundle folder that passed the verifier; refuses any type mlcli does not trust."""
     try:
         sio = skops_io()
     except ImportError as exc:
         raise MissingDependency("skops", "loading a model bundle") from exc
     path = folder / PIPELINE_FILE
-    try:
-        beyond_skops = sio.get_untrusted_types(file=path)
-    except Exception as exc:  # noqa: BLE001 - a damaged file (its hash matched: saved that way)
-        raise BundleError(f"{path} is not a readable pipeline file: {exc}") from None
-    bad = untrusted(path, beyond_skops)
+    beyond_skops, bad = _untrusted(sio, path)
     if bad:
         raise BundleError(f"{path} would build {', '.join(bad[:3])}, which mlcli does not trust; nothing was loaded "
                           "(a bundle holds only mlcli's models and steps)")
-    pipeline = sio.load(path, trusted=beyond_skops)
+    try:
+        pipeline = sio.load(path, trusted=beyond_skops)
+    except (MemoryError, RecursionError) as exc:
+        raise BundleError(f"{path} could not be read: {type(exc).__name__}") from None
+    except Exception as exc:  # noqa: BLE001 - a damaged file whose hash was recomputed
+        raise BundleError(f"{path} could not be read: {first_line(exc)}") from None
+    if not hasattr(pipeline, "steps") or not pipeline.steps:
+        raise BundleError(f"{path} does not hold a pipeline; nothing was loaded")
     for item in boosters:
         _restore(pipeline, folder, item)
     return pipeline
 
 
+# (library, 'module:Class') -> the class's module and name: a fixed table, never a lookup of a name from the file
+_BOOSTER_TYPES = {("xgboost", "xgboost.sklearn:XGBClassifier"): ("xgboost", "XGBClassifier"),
+                  ("xgboost", "xgboost.sklearn:XGBRegressor"): ("xgboost", "XGBRegressor"),
+                  ("lightgbm", "lightgbm.sklearn:LGBMClassifier"): ("lightgbm", "LGBMClassifier"),
+                  ("lightgbm", "lightgbm.sklearn:LGBMRegressor"): ("lightgbm", "LGBMRegressor"),
+                  ("catboost", "catboost.core:CatBoostClassifier"): ("catboost", "CatBoostClassifier"),
+                  ("catboost", "catboost.core:CatBoostRegressor"): ("catboost", "CatBoostRegressor")}
+
+
+def _booster_type(folder: Path, item: dict[str, Any]) -> type:
+    where = _BOOSTER_TYPES.get((item.get("library"), item.get("class")))
+    if where is None:
+        raise BundleError(f"{folder}/mlcli.json names a model format mlcli does not know: {item.get('library')!r} "
+                          f"{item.get('class')!r}; nothing was loaded")
+    try:
+        return getattr(importlib.import_module(where[0]), where[1])
+    except ImportError as exc:
+        raise MissingDependency(where[0], f"this model bundle ({where[1]})") from exc
+
+
 def _restore(pipeline: Any, folder: Path, item: dict[str, Any]) -> None:
-    fmt = next((f for f in NATIVE if f.library == item.get("library")), None)
-    if fmt is None or f"{item.get('class', '').replace(':', '.')}" not in trusted_types():
-        raise BundleError(f"{folder} names a model format mlcli does not know: {item.get('library')!r} "
-                          f"{item.get('class')!r}")
+    fmt = next(f for f in NATIVE if f.library == item["library"])
+    cls = _booster_type(folder, item)
     path = folder / item["file"]
     pipeline = _member(pipeline, folder, item.get("member"))
     owner, key = pipeline.steps, len(pipeline.steps) - 1
-    for attr in item.get("place") or []:
-        owner, key = (owner[key][1] if isinstance(owner, list) else getattr(owner, key)), attr
+    try:
+        for attr in item.get("place") or []:
+            if attr not in _SLOTS:
+                raise AttributeError(attr)
+            owner, key = (owner[key][1] if isinstance(owner, list) else getattr(owner, key)), attr
+        current = owner[key][1] if isinstance(owner, list) else getattr(owner, key)
+    except (AttributeError, IndexError, TypeError) as exc:
+        raise BundleError(f"{folder}/mlcli.json places a booster at {item.get('place')!r}, where the pipeline has "
+                          f"no model ({first_line(exc)}); nothing was loaded") from None
+    expected = (current is None or isinstance(current, str) and current == "passthrough") if fmt.whole \
+        else isinstance(current, cls)
+    if not expected:
+        raise BundleError(f"{folder}/mlcli.json places a {cls.__name__} where the pipeline holds "
+                          f"{type(current).__name__}; nothing was loaded")
     try:
         if fmt.whole:
-            module, _, name = item["class"].partition(":")
-            model = getattr(importlib.import_module(module), name)()
+            model = cls()
             model.load_model(str(path), format="cbm")
             _put(owner, key, model)
         else:
-            wrapper = owner[key][1] if isinstance(owner, list) else getattr(owner, key)
-            wrapper._Booster = _native_booster(fmt.library, path)
-    except (OSError, ValueError, RuntimeError) as exc:
-        raise BundleError(f"{path} could not be read by {fmt.library}: {exc}") from None
+            current._Booster = _native_booster(fmt.library, path)
+    except Exception as exc:  # noqa: BLE001 - each library raises its own error type for a damaged file
+        raise BundleError(f"{path} could not be read by {fmt.library}: {first_line(exc)}") from None
 
 
 def _member(pipeline: Any, folder: Path, member: Any) -> Any:

@@ -28,6 +28,7 @@ RENDERERS: dict[str, tuple[str, str | None]] = {
     "run": ("mlcli.render.runs:render_run", "mlcli.render.runs:metrics_csv"),
     "runs-compare": ("mlcli.render.runs:render_compare", "mlcli.render.runs:compare_csv"),
     "inspect": ("mlcli.render.inspect:render_inspect", "mlcli.render.inspect:files_csv"),
+    "sign": ("mlcli.render.inspect:render_sign", None),
     "cluster": ("mlcli.render.cluster:render_cluster", "mlcli.render.cluster:cluster_csv"),
     "reduce": ("mlcli.render.reduce:render_reduce", "mlcli.render.reduce:reduce_csv"),
     "anomalies": ("mlcli.render.anomalies:render_anomalies", "mlcli.render.anomalies:anomalies_csv"),

@@ -6,8 +6,10 @@ it is located through importlib (the package is never imported and nothing is do
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,54 @@ def packaged_model_dir() -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / "model"
 
 
+@cache
+def packaged_identity() -> tuple[str, str, str]:
+    """(package name, installed version, sha256 over its model folder's files): how a bundle names the packaged
+    default model, so a different model under the same name is told apart."""
+    from importlib import metadata
+
+    folder = packaged_model_dir()
+    try:
+        version = metadata.version(PACKAGED_NAME)
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    return PACKAGED_NAME, version, tree_sha256(folder)
+
+
+def tree_sha256(folder: Path) -> str:
+    """One sha256 over every file below ``folder`` (names and contents, in name order)."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        h.update(path.relative_to(folder).as_posix().encode("utf-8") + b"\0")
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+CODE_SUFFIXES = (".py", ".pyc", ".pyo", ".so", ".pyd", ".dll", ".dylib", ".sh", ".ipynb")
+CUSTOM_CODE_KEYS = ("auto_map", "custom_pipelines")
+
+
+def custom_code(path: Path) -> str | None:
+    """The file that makes a model folder need code of its own to load (a ``.py`` file, or a JSON settings
+    file with an ``auto_map``), or None. mlcli loads with trust_remote_code=False and refuses such a folder."""
+    files = sorted(f for f in Path(path).rglob("*") if f.is_file())
+    code = next((f for f in files if f.name.endswith(CODE_SUFFIXES)), None)
+    if code is not None:
+        return f"{code} (code)"
+    for file in files:
+        if file.suffix == ".json" and file.stat().st_size < (16 << 20):
+            try:
+                data = json.loads(file.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            key = next((k for k in CUSTOM_CODE_KEYS if isinstance(data, dict) and k in data), None)
+            if key:
+                return f"{file} ('{key}')"
+    return None
+
+
 def describe(base_model: str | None) -> str:
     return f"the default model ({PACKAGED_NAME})" if is_default(base_model) else f"--base-model {base_model}"
 
@@ -60,6 +110,10 @@ def resolve_base_model(base_model: str | None) -> Path:
         listed = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
         raise ConfigError(f"{label} holds no usable model ({listed} missing); expected {EXPECTED}")
     model_config(path, label)  # readable?
+    code = custom_code(path)
+    if code:
+        raise ConfigError(f"{label} needs custom code to load: {code}; mlcli never runs a model's own code "
+                          "(trust_remote_code is always off): use a model of a standard architecture")
     return path
 
 

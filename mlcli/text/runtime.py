@@ -5,7 +5,10 @@ Only functions here import torch or transformers, and only when called.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -53,11 +56,35 @@ def set_threads(torch: Any, n_threads: int | None) -> None:
         torch.set_num_threads(int(n_threads))
 
 
+@contextlib.contextmanager
+def no_prompts() -> Iterator[None]:
+    """While a Hugging Face loader runs, standard input is an empty stream: no library question can read the
+    user's piped data as an answer (the loaders are also told trust_remote_code=False, so none should ask)."""
+    saved = sys.stdin
+    sys.stdin = io.StringIO("")
+    try:
+        yield
+    finally:
+        sys.stdin = saved
+
+
+def refuse_custom_code(path: Path) -> None:
+    """The last check before a loader opens ``path``: a folder that would need its own code is refused."""
+    from mlcli.text.base_model import custom_code
+
+    code = custom_code(Path(path))
+    if code:
+        raise ConfigError(f"the model in {path} needs custom code to load: {code}; mlcli never runs a model's own "
+                          "code")
+
+
 def load_tokenizer(path: Path) -> Any:
     from transformers import AutoTokenizer
 
+    refuse_custom_code(path)
     try:
-        return AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+        with no_prompts():
+            return AutoTokenizer.from_pretrained(str(path), trust_remote_code=False, local_files_only=True)
     except Exception as exc:  # noqa: BLE001 - any loading failure is a broken model directory
         raise ConfigError(f"the tokenizer in {path} could not be loaded: {first_line(exc)}") from exc
 
@@ -68,8 +95,11 @@ def load_sequence_model(path: Path, num_labels: int, regression: bool) -> Any:
     kwargs: dict[str, Any] = {"num_labels": num_labels}
     if regression:
         kwargs["problem_type"] = "regression"
+    refuse_custom_code(path)
     try:
-        return AutoModelForSequenceClassification.from_pretrained(str(path), local_files_only=True, **kwargs)
+        with no_prompts():
+            return AutoModelForSequenceClassification.from_pretrained(str(path), trust_remote_code=False,
+                                                                      local_files_only=True, **kwargs)
     except Exception as exc:  # noqa: BLE001
         raise ConfigError(f"the model in {path} could not be loaded for sequence classification: "
                           f"{first_line(exc)}") from exc
@@ -78,8 +108,10 @@ def load_sequence_model(path: Path, num_labels: int, regression: bool) -> Any:
 def load_encoder(path: Path) -> Any:
     from transformers import AutoModel
 
+    refuse_custom_code(path)
     try:
-        return AutoModel.from_pretrained(str(path), local_files_only=True)
+        with no_prompts():
+            return AutoModel.from_pretrained(str(path), trust_remote_code=False, local_files_only=True)
     except Exception as exc:  # noqa: BLE001
         raise ConfigError(f"the model in {path} could not be loaded: {first_line(exc)}") from exc
 

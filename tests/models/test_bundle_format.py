@@ -156,8 +156,10 @@ def test_a_malicious_pickle_is_never_executed_without_trust_pickle(mlcli, tmp_pa
     for argv in (["predict", folder, data], ["evaluate", folder, data], ["explain", folder, data]):
         message = assert_error(mlcli(*argv))
         assert "is an old bundle saved as a pickle" in message and "--trust-pickle" in message
-    r = mlcli("inspect", folder, "-f", "json")  # inspect reads the description only
-    assert r.exit_code == 0 and "pickle" in json.loads(r.stdout)["format"]
+    r = mlcli("inspect", folder, "-f", "json")  # inspect reads the description only, and says loading refuses it
+    doc = json.loads(r.stdout)
+    assert r.exit_code == 2 and "pickle" in doc["format"] and doc["verdict"] == "refused"
+    assert "--trust-pickle" in r.stderr.strip().splitlines()[-1]
     assert not marker.exists()
 
 
@@ -174,19 +176,20 @@ def test_trust_pickle_loads_and_upgrade_rewrites_an_old_bundle(mlcli, tmp_path):
     r = mlcli("inspect", folder, "--upgrade", "--trust-pickle", "-f", "json")
     assert r.exit_code == 0, r.stderr
     doc = json.loads(r.stdout)
-    assert doc["format_version"] == 2 and doc["upgraded"] and not (folder / "model.joblib").exists()
+    assert doc["format_version"] == 3 and doc["upgraded"] and not (folder / "model.joblib").exists()
     again = mlcli("predict", folder, data, "-f", "csv")
     assert again.exit_code == 0 and again.stdout == mlcli("predict", folder, data, "-f", "csv").stdout
 
 
 @pytest.mark.parametrize("change, message", [
     (lambda m: [m], "it is list, not an object"),
-    (lambda m: {**m, "format_version": "abc"}, "format_version must be a whole number"),
-    (lambda m: {k: v for k, v in m.items() if k != "schema"}, "'schema' must be an object"),
-    (lambda m: {**m, "schema": {**m["schema"], "columns": None}}, "'schema.columns' must be a list of columns"),
+    (lambda m: {**m, "format_version": "abc"}, "'format_version' must be a whole number"),
+    (lambda m: {k: v for k, v in m.items() if k != "schema"}, "lacks 'schema'"),
+    (lambda m: {**m, "schema": {**m["schema"], "columns": None}}, "'schema.columns' must be a list"),
     (lambda m: {**m, "task": 3}, "'task' must be one of binary, multiclass, regression"),
-    (lambda m: {**m, "classes": "yes,no"}, "'classes' must be the list of class labels"),
-    (lambda m: {**m, "files": {"pipeline.skops": "abc"}}, "'files' must map each file of the bundle to its sha256"),
+    (lambda m: {**m, "classes": "yes,no"}, "'classes' must be a list"),
+    (lambda m: {**m, "files": {"pipeline.skops": "abc"}}, "'files' records 'abc' for pipeline.skops, which is not a "
+                                                          "sha256"),
     (lambda m: {**m, "format_version": 99}, "written by a newer mlcli (bundle format 99"),
 ])
 def test_a_wrong_description_is_one_line_exit_2(mlcli, tmp_path, change, message):
@@ -195,8 +198,10 @@ def test_a_wrong_description_is_one_line_exit_2(mlcli, tmp_path, change, message
     (folder / "mlcli.json").write_text(json.dumps(change(meta)))
     data = tmp_path / "d.csv"
     pd.DataFrame({"a": [0.1], "b": [1.0], "c": ["u"], "y": [1]}).to_csv(data, index=False)
-    for argv in (["predict", folder, data], ["inspect", folder]):
-        assert_error(mlcli(*argv), message)
+    assert_error(mlcli("predict", folder, data), message)
+    r = mlcli("inspect", folder)  # the report (when the description can be read at all), then the same one line
+    assert r.exit_code == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("mlcli: error: ") and message in r.stderr
 
 
 def test_other_library_versions_load_with_one_warning(mlcli, tmp_path):

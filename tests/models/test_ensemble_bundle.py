@@ -27,7 +27,7 @@ from mlcli.models.ensemble import (
     from_fitted,
     make_ensemble,
 )
-from mlcli.models.persist import trusted_types, types_in, untrusted
+from mlcli.models.persist import trusted_types, types_in, untrusted_types
 
 from conftest import assert_error
 
@@ -76,7 +76,7 @@ def test_a_refitted_ensemble_round_trips_with_identical_predictions(cancer_bundl
     assert {"booster-0.ubj", "booster-1.txt"} <= set(meta["files"])
     names = types_in(folder / "pipeline.skops")
     assert "mlcli.models.ensemble.EnsembleClassifier" in names and "mlcli.models.ensemble.EnsembleClassifier" in \
-        trusted_types() and untrusted(folder / "pipeline.skops") == []
+        trusted_types() and untrusted_types(folder / "pipeline.skops") == []
     loaded = load_bundle(folder).pipeline
     np.testing.assert_array_equal(loaded.predict_proba(ds.X), proba)
     np.testing.assert_array_equal(loaded.predict(ds.X), ensemble.predict(ds.X))

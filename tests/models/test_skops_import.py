@@ -57,7 +57,7 @@ def test_a_bundle_of_many_arrays_saves_in_linear_time_and_loads_back():
     bagged forests holds ~10^4 arrays: the list skops asks for made saving quadratic). Same content back."""
     import numpy as np
 
-    from mlcli.models.persist import _IndexedZipFile, skops_io
+    from mlcli.models.trusted import _IndexedZipFile, skops_io
 
     sio = skops_io()
     import skops.io._persist as persist
