@@ -2,6 +2,10 @@
 
 MLflow is imported only here and only when asked for (``--mlflow URI`` or ``$MLFLOW_TRACKING_URI``). The
 client API is used, not the fluent one, so nothing global (an active run) is left behind in the process.
+
+A tracking server is checked with one plain HTTP request (:func:`unreachable`, :data:`PROBE_S` seconds at most,
+no retries) before the run and again before logging: MLflow's own client retries a server that does not
+answer for minutes (7 retries, 2 s backoff doubling: 254 s), and a run must never wait on its bookkeeping.
 """
 
 from __future__ import annotations
@@ -10,12 +14,14 @@ import importlib.util
 import math
 import os
 import re
+import threading
 from typing import Any
 
-from mlcli.errors import MissingDependency, redact
+from mlcli.errors import MissingDependency, first_line, redact
 
 EXPERIMENT = "mlcli"  # used unless $MLFLOW_EXPERIMENT_NAME names another
 _MAX_PARAM = 500  # MLflow's limit on a param value's length (older servers)
+PROBE_S = 2.0  # how long the check that a tracking server answers may take, all in all
 
 
 def available() -> bool:
@@ -30,6 +36,57 @@ def require() -> None:
 def is_file_store(uri: str) -> bool:
     """A ``file:`` URI or a plain local path (MLflow's file store), not a server or a database."""
     return uri.startswith("file:") or "://" not in uri and not uri.startswith(("databricks", "sqlite:"))
+
+
+def unreachable(uri: str, timeout: float = PROBE_S) -> str | None:
+    """Why the tracking server at ``uri`` cannot be used now, in a few words, or None when it answers or when
+    ``uri`` names no HTTP server (a file store, a database, databricks: nothing that can keep a run waiting).
+
+    One GET of ``/health`` under the URI, without its credentials (any status answers but a gateway's 502, 503
+    or 504: a 401 or a 404 still shows a server there), and nothing waits longer than ``timeout`` seconds, name
+    resolution included."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(uri)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            return None
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        netloc = f"{host}:{parts.port}" if parts.port else host
+    except ValueError as exc:  # a port that is no number
+        return f"not a URL: {first_line(exc)}"
+    url = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/") + "/health", "", ""))
+    answer: list[str | None] = []
+    probe = threading.Thread(target=lambda: answer.append(_get(url, timeout)), daemon=True, name="mlcli-mlflow-probe")
+    probe.start()
+    probe.join(timeout + 0.25)  # getaddrinfo() knows no timeout: the thread is left behind if it hangs there
+    return answer[0] if answer else f"no answer within {timeout:g} s"
+
+
+def _get(url: str, timeout: float) -> str | None:
+    import http.client
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    context = ssl.create_default_context()
+    context.check_hostname = False  # whether a server answers, nothing more: no credentials are sent
+    context.verify_mode = ssl.CERT_NONE
+    silent = f"no answer within {timeout:g} s"
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="GET"), timeout=timeout, context=context):
+            return None
+    except urllib.error.HTTPError as exc:
+        return f"it answered {exc.code} {exc.reason}" if exc.code in (502, 503, 504) else None
+    except urllib.error.URLError as exc:
+        reason = exc.reason
+        if isinstance(reason, TimeoutError):
+            return silent
+        return (reason.strerror or first_line(reason)) if isinstance(reason, OSError) else str(reason)
+    except TimeoutError:  # connected, but nothing came back
+        return silent
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        return first_line(exc, with_type=True)
 
 
 def flat_params(recipe: dict[str, Any], prefix: str = "") -> dict[str, str]:

@@ -135,6 +135,8 @@ class MlflowLogger(Integration):
         from mlcli.tracking.mlflow import log_run
 
         fields = R.summarize(run.doc)
+        if not reachable(self.uri, run.notify, then=""):  # it answered before the run; a run may outlive it
+            return
         try:
             with contextlib.redirect_stdout(sys.stderr):  # stdout holds only mlcli's data
                 run_id = log_run(self.uri, run.command, run.recipe(), fields.get("metrics") or {}, fields.get("bundle"),
@@ -183,7 +185,7 @@ def mlflow_target(uri: str | None, notify: Any) -> str | None:
 
     if uri:
         require()
-        return uri
+        return uri if reachable(uri, notify) else None
     env = os.environ.get("MLFLOW_TRACKING_URI")
     if not env:
         return None
@@ -191,4 +193,15 @@ def mlflow_target(uri: str | None, notify: Any) -> str | None:
         notify.warn("MLFLOW_TRACKING_URI is set but mlflow is not installed, so this run is not logged to "
                     "MLflow: pip install 'mlcli[mlflow]'")
         return None
-    return env
+    return env if reachable(env, notify) else None
+
+
+def reachable(uri: str, notify: Any, then: str = "; the run goes on without it") -> bool:
+    """Whether the tracking server at ``uri`` answers within a couple of seconds; if not, one warning at once
+    (credentials redacted), and the run goes on without MLflow instead of waiting on MLflow's retries."""
+    from mlcli.tracking.mlflow import unreachable
+
+    why = unreachable(uri)
+    if why is not None:
+        notify.warn(redact(f"not logged to MLflow: the tracking server at {uri} cannot be reached ({why}){then}"))
+    return why is None

@@ -40,6 +40,7 @@ def fake_mlflow(monkeypatch):
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.setattr(ML, "available", lambda: True)
+    monkeypatch.setattr(ML, "unreachable", lambda uri, timeout=ML.PROBE_S: None)  # it answers, then refuses the run
     logged = []
 
     def log_run(uri, command, recipe, metrics, bundle, history_id=None, model=None):
