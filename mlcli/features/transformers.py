@@ -7,6 +7,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from mlcli.errors import DataError
+
 
 class DatetimeExpander(TransformerMixin, BaseEstimator):
     """Turns a date/time column into numeric parts: year, month, day, weekday, day of year (+ hour)."""
@@ -145,7 +147,9 @@ class MedianImputer(TransformerMixin, BaseEstimator):
 
 
 class PCAStep(TransformerMixin, BaseEstimator):
-    """PCA to K components (K capped at what the training data allows)."""
+    """PCA to K components (--pca K). As scikit-learn's PCA, K above min(rows, features) of the training data is
+    refused, not capped: a model silently built on fewer components than asked (and recorded with K) misleads,
+    and the cap would differ between cv's folds and the final fit. The error names the largest K that fits."""
 
     def __init__(self, n_components: int = 2):
         self.n_components = n_components
@@ -153,8 +157,12 @@ class PCAStep(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):
         from sklearn.decomposition import PCA
 
-        k = min(self.n_components, X.shape[0], X.shape[1])
-        self.pca_ = PCA(n_components=k, random_state=0).fit(np.asarray(X, dtype=float))
+        rows, features = X.shape
+        if self.n_components > min(rows, features):
+            raise DataError(f"--pca {self.n_components}: PCA finds at most {min(rows, features)} components here "
+                            f"({rows} training rows, {features} features after encoding); give --pca "
+                            f"{min(rows, features)} or less")
+        self.pca_ = PCA(n_components=self.n_components, random_state=0).fit(np.asarray(X, dtype=float))
         return self
 
     def transform(self, X):

@@ -81,6 +81,8 @@ def _run(req: TuneRequest, t0: float, client: Any, notify: Notify, progress: Tri
         remote = RemoteFolds(client, ds.schema, ds.X, y, splits, classes)
     search = Search(folds, config, space, point, deadline, progress, remote=remote)
     rows = search.run(req.n_trials, req.seed, req.startup_trials or PRUNE_AFTER, link)
+    if rows and not search.interrupted and all(r.state == "failed" for r in rows):  # as cv's "every model failed"
+        raise ConfigError(f"every trial failed; trial {rows[0].number}: {rows[0].error}")
     best = best_row(rows, folds.higher)
     result = TuneResult(ds.source, ds.schema, len(ds.frame), ds.dropped_rows, config.model, metric, req.folds,
                         req.repeats, len(splits), req.groups, req.seed, threads, describe(space), dict(req.params),
