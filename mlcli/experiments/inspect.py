@@ -27,6 +27,8 @@ def inspect_bundle(path: str, *, upgrade: bool = False, trust_pickle: bool = Fal
     verdict = verify_bundle(path, collect=True, trust_pickle=trust_pickle or upgrade)
     meta = verdict.meta
     valid = manifest_problem(meta) is None
+    if not valid:  # nothing of an invalid description is shown as fact: the one line says what is wrong
+        raise BundleError(verdict.refusal)
     legacy = valid and meta["format_version"] < 2
     if upgrade and not legacy:
         notify(f"{verdict.folder} is already in the current bundle format: nothing to upgrade")

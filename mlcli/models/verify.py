@@ -86,8 +86,8 @@ def verify_bundle(path: str | Path, *, trust_pickle: bool = False, collect: bool
     _walk(verdict, files)
     _listed(verdict, files)
     _custom_code(verdict, files)
-    _sizes(verdict, files)
     _hashes(verdict, files)
+    _sizes(verdict, files)
     _types(verdict)
     _signature(verdict)
     return verdict
@@ -195,7 +195,7 @@ def _custom_code(verdict: Verdict, files: dict[str, str]) -> None:
 def _sizes(verdict: Verdict, files: dict[str, str]) -> None:
     for name in files:
         full = verdict.folder / name
-        if not full.is_file() or full.is_symlink():
+        if name in verdict.damaged or not full.is_file() or full.is_symlink():
             continue
         problem = None
         if name == PIPELINE_FILE:

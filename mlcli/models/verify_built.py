@@ -99,6 +99,7 @@ def check_consistency(folder: Path, meta: dict[str, Any], pipeline: Any) -> None
     task, classes = meta["task"], meta.get("classes") or []
     if task in ("binary", "multiclass", "regression"):
         fitted = getattr(pipeline.steps[-1][1], "classes_", None)
+        fitted = fitted if fitted is not None and len(fitted) else None  # CatBoost's regressor has empty classes_
         if task == "regression" and fitted is not None:
             raise BundleError(f"{folder}/mlcli.json says regression, but its pipeline is a classifier of "
                               f"{len(fitted)} classes; nothing was loaded")
