@@ -40,6 +40,9 @@ class Autoencoder(OutlierMixin, BaseEstimator):
     def fit(self, X, y=None):
         import torch
 
+        from mlcli.models.params import check_values
+
+        check_values("autoencoder", type(self), self.get_params(deep=False))
         torch.set_num_threads(max(1, int(self.threads)))
         torch.manual_seed(self.random_state)
         X = np.asarray(X, dtype=np.float32)

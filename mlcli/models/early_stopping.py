@@ -19,6 +19,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 
 from mlcli.errors import ConfigError
+from mlcli.models.params import COUNT_OR_DEFAULT, check_value
 
 BUDGET = 2000  # iterations at most, when the user gives no count
 PATIENCE = 50  # rounds without improvement on the validation slice before stopping
@@ -77,6 +78,7 @@ def take_options(route: str | None, params: dict[str, Any], allowed: bool = True
         raise ConfigError(f"--param validation_fraction must be between 0 and 0.5, got '{fraction}'")
     spec = ROUTES[route]
     usual = params.get(spec.iterations)  # the user's count: also what is fitted when no slice can be carved
+    check_value(route, spec.iterations, usual, COUNT_OR_DEFAULT)  # taken out of the model's own parameters here
     budget = params.pop(spec.iterations, BUDGET)
     params.setdefault("learning_rate", spec.learning_rate)
     return params, {"library": route, "budget": budget, "rounds": rounds, "fraction": float(fraction),

@@ -7,7 +7,8 @@ import inspect
 import json
 from typing import Any
 
-from mlcli.errors import ConfigError, MissingDependency, did_you_mean, first_line, quote_list
+from mlcli.errors import ConfigError, MissingDependency, did_you_mean, quote_list
+from mlcli.models.params import check_values, validate_library
 from mlcli.models.registry import get_spec, models_for
 from mlcli.models.spec import ModelSpec
 
@@ -153,12 +154,8 @@ def make_estimator(name: str, task: str, params: dict[str, Any] | None = None, *
                     f"see its parameters with: mlcli models {spec.name}")
         check_param_types(spec.name, est, params)
         est.set_params(**params)
-    validate = getattr(est, "_validate_params", None)
-    if validate is not None and cls.__module__.startswith("sklearn"):
-        try:
-            validate()
-        except ValueError as exc:
-            raise ConfigError(first_line(exc)) from exc
+        check_values(spec.name, cls, params)  # the libraries that check late or never (XGBoost, LightGBM, ...)
+    validate_library(est)  # scikit-learn's and imbalanced-learn's own checks
     if spec.calibrate and task != "regression":
         from sklearn.calibration import CalibratedClassifierCV
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from mlcli.errors import ConfigError, did_you_mean, quote_list
 from mlcli.models.estimators import check_param_types, import_object, init_names
+from mlcli.models.params import validate_library
 
 _O, _U, _C = "imblearn.over_sampling:", "imblearn.under_sampling:", "imblearn.combine:"
 
@@ -102,6 +103,7 @@ def make_resampler(spec: ResamplerSpec, params: dict[str, Any] | None = None, *,
                                   f"{did_you_mean(key, accepted)}; it takes: {quote_list(sorted(accepted))}")
         check_param_types(spec.name, sampler, params)
         sampler.set_params(**params)
+        validate_library(sampler)  # imbalanced-learn's own checks, before any row is read or resampled
     return sampler
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from mlcli.errors import ConfigError, did_you_mean, quote_list
 from mlcli.models.estimators import check_param_types, import_object, init_names
+from mlcli.models.params import check_values, validate_library
 
 KINDS = ("cluster", "reduce", "anomalies")
 
@@ -109,9 +110,19 @@ def make_method(spec: MethodSpec, params: dict[str, Any] | None = None, *, seed:
     est = cls(**kwargs)
     check_param_types(spec.name, est, params)
     try:
-        return est.set_params(**params) if params else est
+        est = est.set_params(**params) if params else est
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"method '{spec.name}': {exc}") from None
+    check_values(spec.name, cls, params)
+    validate_library(est)
+    return est
+
+
+def check_method_params(spec: MethodSpec, params: dict[str, Any]) -> None:
+    """The --param values of method ``spec``, checked before any work (the data is not read yet): unknown
+    names, types, and values out of range (zero or negative sizes), each as one ConfigError."""
+    if params:
+        make_method(spec, params)
 
 
 def find_method(name: str) -> MethodSpec | None:

@@ -136,7 +136,8 @@ def test_recorded_in_history_and_recipe(mlcli, tmp_path):
     (["--label", "specis"], ["--label column 'specis' not found", "did you mean 'species'"]),
     (["--param", "n_clusterz=3"], ["method 'kmeans' has no parameter n_clusterz"]),
     (["--method", "tsne"], ["unknown cluster method 'tsne'"]),
-    (["--param", "n_init=-1"], ["method 'kmeans' could not be fitted", "'n_init' parameter of KMeans"]),
+    (["--param", "n_init=-1"], ["The 'n_init' parameter of KMeans must be a str among {'auto'} or an int in the "
+                                "range [1, inf). Got -1 instead."]),  # checked before the data is read
 ])
 def test_bad_options_exit_2_before_work(mlcli, args, fragments):
     assert_error(mlcli("cluster", IRIS, *args), *fragments)

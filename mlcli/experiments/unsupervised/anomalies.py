@@ -29,7 +29,7 @@ from mlcli.experiments.unsupervised.data import (
     load,
     thread_limit,
 )
-from mlcli.models.unsupervised import get_method, make_method
+from mlcli.models.unsupervised import check_method_params, get_method, make_method
 
 
 @dataclass
@@ -56,6 +56,7 @@ def _check(spec: Any, req: AnomalyRequest) -> None:
         raise ConfigError(f"--top must be 0 or more, got {req.top}")
     if req.positive is not None and not req.label:
         raise ConfigError("--positive names the --label value of a known anomaly; give --label COL too")
+    check_method_params(spec, req.params)
 
 
 def anomaly_scores(spec: Any, req: AnomalyRequest, Z: np.ndarray, threads: int) -> tuple[np.ndarray, dict]:

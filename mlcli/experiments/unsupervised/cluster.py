@@ -28,7 +28,7 @@ from mlcli.experiments.unsupervised.data import (
     save,
     thread_limit,
 )
-from mlcli.models.unsupervised import get_method, make_method
+from mlcli.models.unsupervised import check_method_params, get_method, make_method
 
 DEFAULT_K = (2, 10)
 SILHOUETTE_SAMPLE = 5000  # silhouette is O(rows^2): above this many rows it is measured on a seeded sample
@@ -263,6 +263,7 @@ def _check(spec: Any, req: ClusterRequest) -> tuple[int, int]:
         raise ConfigError(f"--eps is DBSCAN's neighbourhood radius; {spec.name} does not take it")
     if req.eps is not None and req.eps <= 0:
         raise ConfigError(f"--eps must be a positive distance, got {req.eps}")
+    check_method_params(spec, req.params)
     check_out(req.out, spec)
     return k_range or DEFAULT_K
 

@@ -26,7 +26,7 @@ from mlcli.experiments.unsupervised.data import (
     save,
     thread_limit,
 )
-from mlcli.models.unsupervised import get_method, make_method
+from mlcli.models.unsupervised import check_method_params, get_method, make_method
 
 PREFIX = {"pca": "pc", "tsne": "tsne", "umap": "umap"}
 SCREE_MAX = 30  # components shown in the scree table and plot
@@ -53,6 +53,7 @@ def _check(spec: Any, req: ReduceRequest) -> None:
         raise ConfigError(f"--dims must be at least 1, got {req.dims}")
     if spec.name == "tsne" and req.dims > 3:
         raise ConfigError(f"t-SNE maps to 2 or 3 dimensions (--dims {req.dims} asked); use --method pca for more")
+    check_method_params(spec, req.params)
     check_out(req.out, spec)
 
 
