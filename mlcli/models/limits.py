@@ -19,6 +19,7 @@ BASE_INFLATED = 64 << 20
 RATIO = 100
 MAX_MEMBERS = 500_000
 MAX_HEADER = 10_000  # bytes of an .npy header (NumPy's own default limit)
+MAX_SAFETENSORS_HEADER = 100 << 20  # the safetensors library's own limit
 
 
 def archive_problem(path: Path, size: int | None = None) -> str | None:
@@ -90,6 +91,37 @@ def npy_problem(fh: IO[bytes], size: int) -> str | None:
 def npy_file_problem(path: Path) -> str | None:
     with open(path, "rb") as fh:
         return npy_problem(fh, path.stat().st_size)
+
+
+def safetensors_problem(path: Path) -> str | None:
+    """What is wrong with a safetensors weights file, or None: its JSON header (length in the first 8 bytes)
+    must fit in the file and be readable, and every tensor's bytes must lie inside the file."""
+    import json
+    import struct
+
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+        if len(head) < 8:
+            return "is not a safetensors file (shorter than its header)"
+        (length,) = struct.unpack("<Q", head)
+        if length > min(size - 8, MAX_SAFETENSORS_HEADER):
+            return f"declares a header of {length:,} bytes in a file of {size:,} bytes: not a safetensors file"
+        try:
+            header = json.loads(fh.read(length))
+        except (ValueError, RecursionError) as exc:
+            return f"has an unreadable header ({str(exc)[:60]})"
+    if not isinstance(header, dict):
+        return "has a header that is not a table of tensors"
+    end = size - 8 - length
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        offsets = entry.get("data_offsets") if isinstance(entry, dict) else None
+        if (not isinstance(offsets, list) or len(offsets) != 2 or not all(isinstance(v, int) for v in offsets)
+                or not 0 <= offsets[0] <= offsets[1] <= end):
+            return f"places tensor {str(name)[:40]!r} outside the file"
+    return None
 
 
 def _shape(shape: Any) -> str:

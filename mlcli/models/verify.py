@@ -20,7 +20,7 @@ from typing import Any
 from mlcli.errors import BundleError, first_line
 from mlcli.models import manifest as mf
 from mlcli.models.bundle_checks import sha256_file
-from mlcli.models.limits import archive_problem, npy_file_problem
+from mlcli.models.limits import archive_problem, npy_file_problem, safetensors_problem
 from mlcli.models.signing import check_signature, signature_required, signing_key
 from mlcli.text.base_model import CODE_SUFFIXES, CUSTOM_CODE_KEYS
 
@@ -202,6 +202,8 @@ def _sizes(verdict: Verdict, files: dict[str, str]) -> None:
             problem = archive_problem(full)
         elif name.endswith(".npy"):
             problem = npy_file_problem(full)
+        elif name.endswith(".safetensors"):
+            problem = safetensors_problem(full)
         if problem:
             verdict.damaged.add(name)
             verdict.refuse(f"{verdict.folder}/{name} {problem}; nothing was loaded")
