@@ -36,6 +36,7 @@ from mlcli.evaluation.baseline import OVERFIT_RULE, Baseline, overfitting
 from mlcli.evaluation.report import EvalReport, measure, measure_at
 from mlcli.evaluation.scoring import check_threshold
 from mlcli.experiments.checks import Findings, duplicates_across, leak_screen, target_advice
+from mlcli.experiments.verdicts import after_fit, proper_score
 from mlcli.explain.native import native_importances
 from mlcli.models.build import ModelConfig, build_pipeline
 from mlcli.models.bundle import check_bundle_path, save_bundle
@@ -86,8 +87,11 @@ class TrainResult:
         if tr is None or te is None:
             return {"metric": key, "train": tr, "test": te, "gap": None}
         gap = (te - tr) if key in M.LOWER_IS_BETTER else (tr - te)
+        proper = proper_score(self.schema.task, self.test.metrics, self.train.metrics, self.baseline)
+        over = bool(overfitting(key, tr, te, self.baseline.get(key))) or bool(
+            proper and proper["worse_than_baseline"] and proper["metric"] == "log_loss")
         return {"metric": key, "train": tr, "test": te, "gap": round(gap, 6), "baseline": self.baseline.get(key),
-                "overfitting": bool(overfitting(key, tr, te, self.baseline.get(key))), "rule": OVERFIT_RULE}
+                "overfitting": over, "rule": OVERFIT_RULE, "proper": proper}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -163,6 +167,8 @@ def train(req: TrainRequest, notify: Notify = quiet, stdin: Any = None) -> Train
     if tuning:
         _compare_with_default(tuning, at_half[0], test_report)
     baseline = Baseline.fit(ds.task, rows.y_train, len(classes))
+    base_scores = baseline.metrics(rows.y_test)
+    _after_fit(req, ds.task, test_report, train_report.metrics, base_scores, tuning, findings, notify)
     importances = native_importances(pipeline)
     meta = bundle_meta(ds, req.model, classes, threshold, test_report.metrics, train_report.metrics,
                        importances, len(rows.X_train), len(rows.X_test), summary, baseline, findings.warnings,
@@ -174,7 +180,7 @@ def train(req: TrainRequest, notify: Notify = quiet, stdin: Any = None) -> Train
     return TrainResult(name, ds.schema, len(rows.X_train), len(rows.X_test), test_report, train_report,
                        importances, timings, str(path), ds.target_reason, ds.dropped_rows, req.model.params,
                        ds.source, balance=_balance_label(req.model), threshold_tuning=tuning,
-                       baseline=baseline.metrics(rows.y_test), findings=findings, early_stopping=stopping)
+                       baseline=base_scores, findings=findings, early_stopping=stopping)
 
 
 def _before_fit(req: TrainRequest, ds: Dataset, notify: Notify, rows: Holdout) -> Findings:
@@ -185,6 +191,20 @@ def _before_fit(req: TrainRequest, ds: Dataset, notify: Notify, rows: Holdout) -
     if req.leak_check:
         findings.add(leak_screen(ds.schema, rows.X_train, rows.y_train, req.model.seed, notify))
     return findings
+
+
+def _after_fit(req: TrainRequest, task: str, test: Any, train_metrics: dict[str, Any], base: dict[str, Any],
+               tuning: Any, findings: Findings, notify: Notify) -> None:
+    """Warnings the held-out scores call for (experiments.verdicts), told now and kept in the bundle."""
+    tried = {"threshold"} if tuning or req.threshold is not None else set()
+    if req.model.class_weight is not None or (req.model.balance or "").lower() == "class-weight":
+        tried.add("class-weight")
+    if (req.model.balance or "none").lower() not in ("none", "class-weight"):
+        tried.add("balance")
+    found = after_fit(task, test.metrics, train_metrics, base, getattr(test, "minority", None), tried)
+    for line in found.warnings:
+        warn(notify, line)
+    findings.add(found)
 
 
 def _duplicates(rows: Holdout, findings: Findings, notify: Notify) -> np.ndarray:

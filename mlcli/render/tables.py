@@ -221,7 +221,11 @@ def render_gap(console: Console, gap: dict[str, Any]) -> None:
     if gap.get("gap") is None:
         return
     label = METRIC_LABELS.get(gap["metric"], gap["metric"])
-    if gap.get("rule"):  # judged against the baseline (evaluation.baseline.overfitting)
+    proper = gap.get("proper") or {}
+    if proper.get("worse_than_baseline") and proper.get("metric") == "log_loss":  # a proper scoring rule's verdict
+        verdict = (f"[yellow]likely overfitting: held-out log loss {fmt_num(proper['test'])} is worse than the "
+                   f"baseline's {fmt_num(proper['baseline'])} (overconfident probabilities)[/yellow]")
+    elif gap.get("rule"):  # judged against the baseline (evaluation.baseline.overfitting)
         verdict = ("[yellow]held out, under half its lead over the baseline is left: likely overfitting[/yellow]"
                    if gap.get("overfitting") else
                    "[green]held out, most of its lead over the baseline is kept: no sign of overfitting[/green]")
