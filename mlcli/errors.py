@@ -65,9 +65,15 @@ def quote_list(items: Iterable[str], limit: int = 12) -> str:
     return shown + (f", ... ({len(items) - limit} more)" if len(items) > limit else "")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def one_line(message: object) -> str:
-    """A message on one line: every run of whitespace (newlines included) becomes one space."""
-    return " ".join(str(message).split())
+    """A message on one line: every run of whitespace (newlines included) becomes one space, and any other
+    control character (a NUL, an escape sequence from a file name) is shown as its code, never sent raw to a
+    terminal."""
+    text = " ".join(str(message).split())
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def first_line(exc: BaseException, *, with_type: bool = False) -> str:

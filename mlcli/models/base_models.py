@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mlcli.models.manifest import path_problem
+from mlcli.models.verify import PICKLE_SUFFIXES
 from mlcli.models.verify_built import IN_BUNDLE, estimators_in, is_embedder, is_transformer_model
 
 FOLDER = "base-models"
@@ -69,8 +70,8 @@ def _copy(source: Path, folder: Path, index: int) -> str:
     target = folder / rel
     for path in sorted(source.rglob("*")):
         name = path.relative_to(source).as_posix()
-        if not path.is_file() or path_problem(f"{rel}/{name}"):
-            continue
+        if not path.is_file() or path_problem(f"{rel}/{name}") or name.lower().endswith(PICKLE_SUFFIXES):
+            continue  # pickle-based weights (pytorch_model.bin) stay out: the bundle holds the safetensors
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target / name)
     return rel

@@ -189,20 +189,21 @@ FIELDS: dict[str, Check] = {
     "format_version": whole(1, 1000), "mlcli_version": text(64), "created": text(64),
     "libraries": mapping(text(64), 200), "model": text(256), "task": one_of(*TASKS), "target": optional(text(1024)),
     "target_reason": optional(text()), "classes": items(LABEL, 100_000, unique=True),
-    "threshold": optional(number(0, 1)), "schema": SCHEMA, "params": plain(), "preprocess": optional(plain()),
+    "threshold": optional(number(0, 1)), "schema": SCHEMA, "params": mapping(plain()),
+    "preprocess": optional(mapping(plain())),
     "seed": optional(whole(0, 2**32)), "data": optional(DATA), "metrics": optional(METRICS),
     "train_metrics": optional(METRICS),
     "importances": optional(items(record({"feature": text(1024), "importance": number()}), 10_000)),
     "balance": optional(text(64)), "ratio": optional(either(number(0), text(64))),
     "class_weight": optional(either(text(64), mapping(number(0)))), "log_target": optional(boolean),
     "baseline": optional(record({"priors": optional(items(number(0, 1))), "mean": optional(number())})),
-    "warnings": optional(items(text(), 1000)), "early_stopping": optional(plain()),
-    "cv": optional(plain()), "auto": optional(plain(12)), "k": optional(whole(1)),
+    "warnings": optional(items(text(), 1000)), "early_stopping": optional(mapping(plain())),
+    "cv": optional(mapping(plain())), "auto": optional(mapping(plain(12))), "k": optional(whole(1)),
     "components": optional(items(text(256), 100_000)),
     "boosters": items(BOOSTER, 100_000), "files": mapping(text(64), 100_000),
     "base_models": items(BASE_MODEL, 64), "signature": SIGNATURE,
 }
-REQUIRED = ("format_version", "model", "task", "target", "schema", "files")
+REQUIRED = ("format_version", "model", "task", "target", "schema", "files", "boosters")
 
 
 def manifest_problem(meta: Any) -> str | None:
@@ -236,6 +237,11 @@ def _consistency(meta: dict[str, Any]) -> str | None:
     names = [c["name"] for c in meta["schema"]["columns"]]
     if len(set(names)) != len(names):
         return "'schema.columns' names a column twice"
+    schema = meta["schema"]
+    if schema.get("task") is not None and schema["task"] != task:
+        return f"'schema.task' says {schema['task']!r} where 'task' says {task!r}"
+    if schema.get("target") is not None and meta.get("target") is not None and schema["target"] != meta["target"]:
+        return f"'schema.target' says {schema['target']!r} where 'target' says {meta['target']!r}"
     return None
 
 
@@ -257,6 +263,8 @@ def _files_problem(meta: dict[str, Any]) -> str | None:
             return f"'boosters' names {b['file']!r}, which is not a {b['library']} file of the bundle"
         if "member" in b and len(b["member"]) != 2:
             return "'boosters' places a booster in a member that is not [member, fold]"
+        if b["class"].endswith("Classifier") != (meta["task"] in ("binary", "multiclass")):
+            return f"'boosters' names {b['class']!r} for a {meta['task']} model"
         seen.add(b["file"])
     for entry in meta.get("base_models") or []:
         if "path" in entry and (path_problem(entry["path"]) or not any(

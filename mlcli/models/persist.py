@@ -182,7 +182,36 @@ def read_pipeline(folder: Path, boosters: list[dict[str, Any]]) -> Any:
         raise BundleError(f"{path} does not hold a pipeline; nothing was loaded")
     for item in boosters:
         _restore(pipeline, folder, item)
+    missing = _unfilled(pipeline)
+    if missing:
+        raise BundleError(f"{folder}/mlcli.json lists no entry in 'boosters' for the model at "
+                          f"{missing[0] or 'the end'} of the pipeline, which was saved without its trees; nothing was "
+                          "loaded")
     return pipeline
+
+
+def _unfilled(pipeline: Any) -> list[str]:
+    """The places of fitted models whose trees are missing after every listed booster was put back: a fitted
+    slot (the final step, ``estimator_``, ``regressor_``) that holds a booster wrapper without its booster,
+    or nothing where CatBoost was taken out."""
+    from mlcli.models.ensemble import ensemble_of
+
+    ensemble = ensemble_of(pipeline)
+    pipes = [pipeline] if ensemble is None else [m for folds in getattr(ensemble, "members_", []) for m in folds]
+    out = []
+    for pipe in pipes:
+        stack: list[tuple[Any, Any, list[str]]] = [(pipe.steps, len(pipe.steps) - 1, [])]
+        while stack:
+            owner, key, place = stack.pop()
+            obj = owner[key][1] if isinstance(owner, list) else getattr(owner, key, None)
+            fitted_slot = not place or place[-1].endswith("_")
+            fmt = next((f for f in NATIVE if f.owns(obj)), None)
+            if obj is None or (isinstance(obj, str) and obj == "passthrough") or fmt is not None:
+                if fitted_slot and (fmt is None or not fmt.fitted(obj)):
+                    out.append(".".join(place))
+                continue
+            stack += [(obj, slot, place + [slot]) for slot in _SLOTS if hasattr(obj, slot)]
+    return out
 
 
 # (library, 'module:Class') -> the class's module and name: a fixed table, never a lookup of a name from the file

@@ -29,6 +29,8 @@ PIPELINE_FILE = "pipeline.skops"
 PICKLE_FILE = "model.joblib"  # format version 1: a pickle, loaded only with --trust-pickle
 MAX_ENTRIES = 100_000
 MAX_JSON_BYTES = 16 << 20
+# weights and objects in formats whose loading unpickles (PyTorch .bin/.pt, joblib, pickle): mlcli writes none
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib", ".dill")
 
 
 @dataclass
@@ -148,6 +150,9 @@ def _walk(verdict: Verdict, files: dict[str, str]) -> None:
                 continue
             elif rel.lower().endswith(CODE_SUFFIXES):
                 verdict.refuse(f"{root}/{rel} is code: a bundle never holds or runs code; nothing was loaded")
+            elif rel.lower().endswith(PICKLE_SUFFIXES):
+                verdict.refuse(f"{root}/{rel} is in a pickle-based format, which can run code when it is read; mlcli "
+                               "bundles hold safetensors, skops and the boosters' own formats only; nothing was loaded")
             elif rel not in files:
                 verdict.refuse(f"{root}/{rel} is not listed in mlcli.json: every file of a bundle is listed with its "
                                "sha256; remove the file or get the bundle again from its source")

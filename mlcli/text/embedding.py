@@ -133,6 +133,11 @@ class TextEmbedder(TransformerMixin, BaseEstimator):
         if self.max_length is not None and (not isinstance(self.max_length, int) or self.max_length < 8):
             raise ConfigError(f"--max-length must be at least 8, got {self.max_length}")
         path = bm.resolve_base_model(self.base_model)
+        if not any((path / f).is_file() for f in ("model.safetensors", "model.safetensors.index.json")):
+            raise ConfigError(f"{bm.describe(self.base_model)} has its weights only in PyTorch's pickle format "
+                              "(pytorch_model.bin), which a model bundle does not hold (loading a pickle can run "
+                              "code): save it as safetensors first (model.save_pretrained(path, "
+                              "safe_serialization=True))")
         self._max_length = bm.check_max_length(path, self.max_length, self.base_model, default=256)
         return path
 

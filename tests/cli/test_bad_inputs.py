@@ -340,8 +340,8 @@ CASES = [
     Case("bundle-file-changed", ["predict", "b", "d.csv"], {**D, "b/mlcli.json": _meta(), "b/pipeline.skops": "x"},
          "pipeline.skops does not match the sha256 recorded in mlcli.json"),
     Case("bundle-file-outside", ["predict", "b", "d.csv"],
-         {**D, "b/mlcli.json": _meta(files={"../d.csv": "0" * 64})}, "lists '../d.csv', which is not a plain path inside "
-                                                                    "the bundle"),
+         {**D, "b/mlcli.json": _meta(files={"../d.csv": "0" * 64})},
+         "lists '../d.csv', which is not a plain path inside the bundle"),
     Case("bundle-old-pickle", ["predict", "b", "d.csv"],
          {**D, "b/mlcli.json": _meta(format_version=1, files=None), "b/model.joblib": b"not read"},
          "is an old bundle saved as a pickle"),

@@ -49,7 +49,7 @@ def _config(model: str) -> ModelConfig:
 
 
 def _save(tmp: Path, pipeline, ds, classes) -> Path:
-    meta = {"model": "ensemble", "task": ds.task, "target": "target", "classes": classes,
+    meta = {"model": "ensemble", "task": ds.task, "target": ds.schema.target, "classes": classes,
             "threshold": 0.5 if ds.task == "binary" else None, "schema": ds.schema.to_dict()}
     return save_bundle(tmp / "bundle", pipeline, meta)
 

@@ -21,10 +21,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import cli, review_frame, write_tiny_bert
-
 from . import edits as e
 from .cases import CASES, Case, Site
+from conftest import cli, review_frame, write_tiny_bert
 
 COMMANDS = ("predict", "evaluate", "explain", "report", "inspect")
 

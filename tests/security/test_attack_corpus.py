@@ -22,12 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import cli, error_line
-
 from . import edits as e
 from . import payloads as p
 from .cases import CASES, EMBEDDED_MEMBERS, MEMBER_FILES, embedded_models
 from .corpus import BASES, COMMANDS, Corpus, command_argv
+from conftest import cli, error_line
 
 # where transformers would copy custom code before importing it (only if an attack ever got that far)
 os.environ.setdefault("HF_MODULES_CACHE", str(Path(tempfile.gettempdir()) / "mlcli-attack-hf-modules"))
