@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from mlcli.data.read import fingerprint, read_table
+from mlcli.data.records import tell
 from mlcli.data.roles import infer_schema
 from mlcli.data.schema import Schema, check_finite, prepare_frame
 from mlcli.data.target import choose_target, infer_task, profile_columns
@@ -56,6 +57,7 @@ class Dataset:
     target_reason: str
     dropped_rows: int
     source: str
+    warnings: list[str] = field(default_factory=list)  # what reading the file found (data.records)
 
     @property
     def task(self) -> str:
@@ -64,6 +66,7 @@ class Dataset:
 
 def load_dataset(opts: DataOptions, notify: Notify = quiet, stdin: Any = None) -> Dataset:
     df = read_table(opts.path, sep=opts.sep, encoding=opts.encoding, stdin=stdin)
+    read_warnings = tell(df, notify)
     profiles = profile_columns(df)
     target, reason = choose_target(df, opts.target, profiles)
     if reason != "given":
@@ -85,7 +88,8 @@ def load_dataset(opts: DataOptions, notify: Notify = quiet, stdin: Any = None) -
                                    for role in ("numeric", "categorical", "text", "datetime") if schema.by_role(role)))
     X = prepare_frame(df, schema)
     check_finite(X, schema.by_role("numeric"), rows=rows)
-    return Dataset(df, X, df[target], schema, reason, n_missing, opts.path if opts.path != "-" else "<stdin>")
+    return Dataset(df, X, df[target], schema, reason, n_missing, opts.path if opts.path != "-" else "<stdin>",
+                   read_warnings)
 
 
 def drop_missing_target(df: pd.DataFrame, target: str) -> tuple[pd.DataFrame, int]:

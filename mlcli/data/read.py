@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlcli.data.records import ATTR, merged_rows
 from mlcli.errors import DataError, first_line, quote_list
 
 NA_VALUES = ["", "?", "NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", "None", "none", "-", "#N/A"]
@@ -264,7 +265,10 @@ def _read_csv_file_directly(path: str, sep: str | None, encoding: str | None) ->
             df = pd.read_csv(p, sep=separator, engine="pyarrow", na_values=NA_VALUES, keep_default_na=True)
         except Exception:
             return None
-    return df if df.shape[1] >= 2 and len(df) else None
+    if df.shape[1] >= 2 and len(df):
+        df.attrs["mlcli_sep"] = separator
+        return df
+    return None
 
 
 STREAM_BYTES = 64 * 2**20  # files larger than this are read block by block
@@ -300,6 +304,7 @@ def read_table(path: str, sep: str | None = None, encoding: str | None = None, s
     if fast is not None:
         return _finish_frame(fast, path)
     raw, label = _read_source(path, stdin)
+    df_sep = None  # the separator of a CSV/TSV read here, for the check of merged rows
     if not raw.strip():
         raise DataError(f"{label} is empty")
     lower = label.lower()
@@ -315,6 +320,7 @@ def read_table(path: str, sep: str | None = None, encoding: str | None = None, s
             if separator == "\\t":
                 separator = "\t"
             check_header(text_lines(text), separator, label)
+            df_sep = separator
             try:
                 df = pd.read_csv(io.BytesIO(text.encode("utf-8")), sep=separator, engine="pyarrow",
                                  na_values=NA_VALUES, keep_default_na=True)
@@ -335,16 +341,20 @@ def read_table(path: str, sep: str | None = None, encoding: str | None = None, s
                         "(use --sep if the separator is unusual)")
     if len(df) == 0:
         raise DataError(f"{label} has a header but no data rows")
-    return _finish_frame(df, label)
+    return _finish_frame(df, label, df_sep)
 
 
-def _finish_frame(df: pd.DataFrame, label: str) -> pd.DataFrame:
+def _finish_frame(df: pd.DataFrame, label: str, sep: str | None = None) -> pd.DataFrame:
+    sep = df.attrs.pop("mlcli_sep", sep)
     names = [str(c).strip().lstrip("\ufeff") for c in df.columns]
     df.columns = names
     dupes = [n for n, k in Counter(names).items() if k > 1]  # linear: 10,000 columns are not 10^8 comparisons
     if dupes:
         raise DataError(f"{label} has duplicate column names: {quote_list(dupes)}; give every column its own name")
-    return _clean_strings(df)
+    merged = merged_rows(df, sep, label) if sep else None
+    df = _clean_strings(df)
+    df.attrs[ATTR] = [merged] if merged else []
+    return df
 
 
 def fingerprint(df: pd.DataFrame) -> str:

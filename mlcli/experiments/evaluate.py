@@ -9,6 +9,7 @@ import numpy as np
 
 from mlcli.data.dataset import Notify, encode_target, quiet, row_hashes
 from mlcli.data.read import read_table
+from mlcli.data.records import tell
 from mlcli.data.schema import check_against_schema, check_finite
 from mlcli.errors import DataError, did_you_mean
 from mlcli.evaluation.baseline import Baseline
@@ -50,6 +51,7 @@ def evaluate(bundle_path: str, data_path: str, *, sep: str | None = None, encodi
     require_supervised(bundle, "evaluate")
     thr = resolve_threshold(bundle, threshold)
     df = read_table(data_path, sep=sep, encoding=encoding, stdin=stdin)
+    tell(df, notify)
     target = bundle.meta["target"]
     if target not in df.columns:
         raise DataError(f"evaluate needs labelled data: target column '{target}' not found in {data_path}"

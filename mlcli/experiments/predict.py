@@ -9,6 +9,7 @@ import pandas as pd
 
 from mlcli.data.dataset import Notify, quiet
 from mlcli.data.read import read_table
+from mlcli.data.records import tell
 from mlcli.data.schema import check_against_schema
 from mlcli.errors import DataError, did_you_mean
 from mlcli.evaluation.scoring import decode, predict_indices
@@ -23,6 +24,7 @@ def predict(bundle_path: str, data_path: str, *, keep: list[str] | None = None, 
     bundle = load_bundle(bundle_path, trust_pickle=trust_pickle, notify=notify)
     thr = resolve_threshold(bundle, threshold)
     df = read_table(data_path, sep=sep, encoding=encoding, stdin=stdin)
+    tell(df, notify)
     keep_cols = [c.strip() for k in keep or [] for c in k.split(",") if c.strip()]
     for col in keep_cols:
         if col not in df.columns:

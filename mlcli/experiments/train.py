@@ -188,6 +188,7 @@ def _before_fit(req: TrainRequest, ds: Dataset, notify: Notify, rows: Holdout) -
     findings = target_advice(ds.y, ds.task, req.model.log_target)
     for line in findings.warnings:
         notify(line)
+    findings.warnings = ds.warnings + findings.warnings  # told while reading; kept in the bundle and the JSON
     if req.leak_check:
         findings.add(leak_screen(ds.schema, rows.X_train, rows.y_train, req.model.seed, notify))
     return findings
