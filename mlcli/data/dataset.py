@@ -19,6 +19,9 @@ from mlcli.errors import DataError
 Notify = Callable[[str], None]  # where a library function sends its notices (the CLI: stderr, silenced by --quiet)
 
 
+SYNTHETIC = "mlcli_synthetic"  # the column mlcli balance writes: 1 for a row it made (synthetic or a copy)
+
+
 def quiet(_: str) -> None:
     """A Notify that says nothing."""
 
@@ -58,6 +61,7 @@ class Dataset:
     dropped_rows: int
     source: str
     warnings: list[str] = field(default_factory=list)  # what reading the file found (data.records)
+    synthetic: np.ndarray | None = None  # rows written by mlcli balance (its SYNTHETIC column), if any
 
     @property
     def task(self) -> str:
@@ -67,11 +71,18 @@ class Dataset:
 def load_dataset(opts: DataOptions, notify: Notify = quiet, stdin: Any = None) -> Dataset:
     df = read_table(opts.path, sep=opts.sep, encoding=opts.encoding, stdin=stdin)
     read_warnings = tell(df, notify)
+    made = None
+    if SYNTHETIC in df.columns:
+        made = pd.to_numeric(df.pop(SYNTHETIC), errors="coerce").fillna(0).to_numpy() > 0
+        read_warnings.append(synthetic_warning(int(made.sum()), len(made)))
+        warn(notify, read_warnings[-1])
     profiles = profile_columns(df)
     target, reason = choose_target(df, opts.target, profiles)
     if reason != "given":
         notify(f"target: {reason}")
     present = df[target].notna().to_numpy()  # to name an infinite value's row in the file
+    if made is not None:
+        made = made[df[target].notna().to_numpy()]
     df, n_missing = drop_missing_target(df, target)
     if n_missing:
         notify(f"dropped {n_missing} row(s) with a missing target '{target}'")
@@ -89,7 +100,14 @@ def load_dataset(opts: DataOptions, notify: Notify = quiet, stdin: Any = None) -
     X = prepare_frame(df, schema)
     check_finite(X, schema.by_role("numeric"), rows=rows)
     return Dataset(df, X, df[target], schema, reason, n_missing, opts.path if opts.path != "-" else "<stdin>",
-                   read_warnings)
+                   read_warnings, made)
+
+
+def synthetic_warning(count: int, total: int) -> str:
+    return (f"{count} of the {total} rows ({count / max(total, 1):.1%}) were made by mlcli balance (synthetic "
+            f"neighbours or copies; column {SYNTHETIC}): a model trained and tested on such rows gets optimistic "
+            "metrics, since a made row and the rows it was made from land on both sides of a split; train on the "
+            "original file with --balance METHOD, which resamples the training rows only")
 
 
 def drop_missing_target(df: pd.DataFrame, target: str) -> tuple[pd.DataFrame, int]:

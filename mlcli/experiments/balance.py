@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlcli.data.dataset import SYNTHETIC
 from mlcli.errors import ConfigError, DataError, first_line
 from mlcli.models.resamplers import ResamplerSpec
 from mlcli.models.steps import check_neighbours
@@ -129,12 +130,26 @@ def resample_frame(df: pd.DataFrame, target: str, schema, spec: ResamplerSpec, p
         raise DataError(f"balance method '{spec.name}' failed: {first_line(exc)}") from exc
     kept = getattr(sampler, "sample_indices_", None)
     if kept is not None and spec.kind == "under":
-        return df.iloc[np.sort(kept)].reset_index(drop=True), spec.name
+        return df.iloc[np.sort(kept)].reset_index(drop=True), spec.name  # real rows only: nothing to mark
     n = len(df)
     if spec.kind == "over" and len(Xr) >= n:  # imbalanced-learn keeps the original rows first
         synthetic = _decode(Xr[n:], yr[n:], features, enc, df, target, num)
-        return pd.concat([df, synthetic], ignore_index=True)[list(df.columns)], spec.name
-    return _decode(Xr, yr, features, enc, df, target, num), spec.name
+        out = pd.concat([df, synthetic], ignore_index=True)[list(df.columns)]
+        return _mark(out, np.arange(len(out)) >= n, schema), spec.name
+    out = _decode(Xr, yr, features, enc, df, target, num)
+    known = set(map(tuple, X[features].to_numpy().tolist()))
+    return _mark(out, np.array([tuple(r) not in known for r in Xr.tolist()]), schema), spec.name
+
+
+def _mark(rows: pd.DataFrame, made: np.ndarray, schema) -> pd.DataFrame:
+    """The rows balance made (synthetic neighbours, copies) marked in a column of their own (SYNTHETIC, read
+    by train and cv, which say so), and given identifiers of their own so an identifier column stays one."""
+    for col in schema.by_role("identifier"):
+        ids = rows[col].astype(object)
+        ids[made] = [f"synthetic-{i + 1}" for i in range(int(made.sum()))]
+        rows[col] = ids
+    rows[SYNTHETIC] = made.astype(int)
+    return rows
 
 
 def _decode(Xr: np.ndarray, yr: np.ndarray, features: list[str], enc: dict[str, list[Any]], df: pd.DataFrame,

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from mlcli.data.dataset import Notify, encode_target, quiet, row_hashes
+from mlcli.data.dataset import SYNTHETIC, Notify, encode_target, quiet, row_hashes, synthetic_warning, warn
 from mlcli.data.read import read_table
 from mlcli.data.records import tell
 from mlcli.data.schema import check_against_schema, check_finite
@@ -52,6 +53,10 @@ def evaluate(bundle_path: str, data_path: str, *, sep: str | None = None, encodi
     thr = resolve_threshold(bundle, threshold)
     df = read_table(data_path, sep=sep, encoding=encoding, stdin=stdin)
     tell(df, notify)
+    if SYNTHETIC in df.columns:
+        made = pd.to_numeric(df[SYNTHETIC], errors="coerce").fillna(0).to_numpy() > 0
+        if made.any():
+            warn(notify, synthetic_warning(int(made.sum()), len(made)))
     target = bundle.meta["target"]
     if target not in df.columns:
         raise DataError(f"evaluate needs labelled data: target column '{target}' not found in {data_path}"

@@ -189,6 +189,12 @@ def _before_fit(req: TrainRequest, ds: Dataset, notify: Notify, rows: Holdout) -
     for line in findings.warnings:
         notify(line)
     findings.warnings = ds.warnings + findings.warnings  # told while reading; kept in the bundle and the JSON
+    if ds.synthetic is not None and not req.test_path:
+        made = int(ds.synthetic[rows.X_test.index.to_numpy()].sum())
+        if made:
+            findings.warnings.append(f"{made} of the {len(rows.X_test)} held-out rows were made by mlcli balance: "
+                                     "the held-out metrics below are optimistic")
+            warn(notify, findings.warnings[-1])
     if req.leak_check:
         findings.add(leak_screen(ds.schema, rows.X_train, rows.y_train, req.model.seed, notify))
     return findings

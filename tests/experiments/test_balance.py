@@ -48,10 +48,11 @@ def test_smote_rows_keep_the_input_columns(mlcli, imbalanced, tmp_path):
     assert doc["method"] == "smote-nc"  # categorical columns present
     src = pd.read_csv(imbalanced)
     out = pd.read_csv(tmp_path / "bal.csv")
-    assert list(out.columns) == list(src.columns)
+    assert list(out.columns) == list(src.columns) + ["mlcli_synthetic"]  # the rows balance made are marked
     counts = out["outcome"].value_counts()
     assert counts["sick"] == counts["well"] == (src["outcome"] == "well").sum()
-    pd.testing.assert_frame_equal(out.iloc[:len(src)], src)  # the original rows, unchanged, first
+    pd.testing.assert_frame_equal(out.iloc[:len(src)].drop(columns="mlcli_synthetic"), src)  # originals first
+    assert (out["mlcli_synthetic"].iloc[:len(src)] == 0).all() and (out["mlcli_synthetic"].iloc[len(src):] == 1).all()
     new = out.iloc[len(src):]
     assert set(new["smoker"]) <= {"yes", "no"} and set(new["region"]) <= {"north", "south", "east"}
     assert pd.api.types.is_integer_dtype(out["age"]) and new["age"].between(18, 89).all()
@@ -66,6 +67,31 @@ def test_rows_to_stdout_when_piped_feed_train(mlcli, imbalanced):
     assert "class counts before" in r.stderr
     t = mlcli("train", "-", "--target", "outcome", "--model", "logreg", "--format", "json", input=r.stdout)
     assert t.exit_code == 0, t.stderr
+    assert "were made by mlcli balance" in t.stderr  # train says it trains and tests on made rows
+    warnings = json.loads(t.stdout)["warnings"]
+    assert any("held-out rows were made by mlcli balance" in w for w in warnings)
+
+
+def test_made_rows_keep_an_identifier_column_an_identifier(mlcli, tmp_path):
+    """Titanic (real) with SMOTE-NC: the made rows get ids of their own, so PassengerId stays an identifier
+    (dropped with a notice) instead of a column whose blanks give the minority class away."""
+    r = mlcli("balance", SAMPLE / "titanic.csv", "--method", "smote", "--drop", "Name", "-o", "bal.csv", "-q",
+              "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    out = pd.read_csv(tmp_path / "bal.csv")
+    made = out[out["mlcli_synthetic"] == 1]
+    assert len(made) == 309 and made["PassengerId"].str.startswith("synthetic-").all()
+    t = mlcli("train", "bal.csv", "--model", "logreg", "-f", "json")
+    assert t.exit_code == 0, t.stderr
+    doc = json.loads(t.stdout)
+    roles = {c["name"]: c["role"] for c in doc["columns"]}
+    assert roles["PassengerId"] == "identifier" and "mlcli_synthetic" not in roles
+    assert not doc["leaks"] and any("309 of the 1618 rows" in w for w in doc["warnings"])
+
+
+def test_the_original_file_gets_no_such_warning(mlcli):
+    t = mlcli("train", SAMPLE / "titanic.csv", "--model", "logreg", "-f", "json")
+    assert t.exit_code == 0 and "mlcli balance" not in t.stderr
 
 
 @pytest.mark.parametrize("method", ["undersample", "nearmiss-1", "tomek", "enn", "cluster-centroids",
@@ -75,8 +101,12 @@ def test_every_method_runs_on_numeric_data(mlcli, imbalanced, method):
               "--format", "csv")
     assert r.exit_code == 0, r.stderr
     out = pd.read_csv(io.StringIO(r.stdout))
-    assert list(out.columns) == ["age", "score", "smoker", "region", "outcome"]
+    made = ["mlcli_synthetic"] if method in ("smote-tomek", "smote-enn", "adasyn", "borderline-smote",
+                                             "cluster-centroids") else []  # centroids are made rows too
+    assert list(out.columns) == ["age", "score", "smoker", "region", "outcome"] + made  # under-sampling: real rows
     assert set(out["outcome"]) == {"sick", "well"}
+    if made:
+        assert out["mlcli_synthetic"].sum() > 0 and set(out["mlcli_synthetic"]) == {0, 1}
 
 
 def test_ratio(mlcli, imbalanced):
