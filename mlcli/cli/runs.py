@@ -212,7 +212,7 @@ def _existing_default(params: dict[str, Any], given: Any) -> str | None:
     from mlcli.experiments.train import default_out
     from mlcli.models.registry import get_spec
 
-    model = given.params["model"] if _from_line(given, "model") else params.get("model", "xgboost")
+    model = given.params["model"] if _from_line(given, "model") else (params.get("model") or "xgboost")
     try:
         spec = get_spec(model)
     except MlcliError:

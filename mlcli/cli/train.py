@@ -12,8 +12,9 @@ from mlcli.cli.state import state
 
 def train(
     data: Annotated[str, typer.Argument(help="Data file (CSV/TSV/Parquet/JSON Lines) or - for stdin.")],
-    model: Annotated[str, typer.Option("--model", "-m", help=f"Model: {o.MODEL_NAMES} (details: mlcli models)."
-                                       )] = "xgboost",
+    model: Annotated[Optional[str], typer.Option(
+        "--model", "-m", help=f"Model: {o.MODEL_NAMES} (details: mlcli models). Default: xgboost, or logreg when "
+                              "free-text columns are half the columns or more.")] = None,
     target: o.Target = None,
     task: o.Task = None,
     param: o.Params = None,
@@ -83,6 +84,8 @@ def train(
 
     notify = Notifier(state.quiet)
     params = parse_params(param)
+    shape_default = model is None and not params  # the model follows the data's shape (experiments.defaults)
+    model = model or "xgboost"
     txt = text_settings([model], text_features=text_features, base_model=base_model, epochs=epochs,
                         learning_rate=learning_rate, batch_size=batch_size, max_length=max_length, warmup=warmup,
                         weight_decay=weight_decay, early_stopping=early_stopping, quiet=state.quiet,
@@ -94,7 +97,7 @@ def train(
                           balance=balance, ratio=parse_ratio(ratio), class_weight=parse_class_weight(class_weight),
                           log_target=log_target),
         test_size=test_size, test_path=test, out=out, threshold=parse_threshold(threshold), optimize=optimize,
-        leak_check=leak_check, sign_key=sign_key,
+        leak_check=leak_check, sign_key=sign_key, shape_default=shape_default,
     )
     with library_chatter_to_stderr():
         result = run_train(req, notify=notify)

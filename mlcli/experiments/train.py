@@ -36,6 +36,7 @@ from mlcli.evaluation.baseline import OVERFIT_RULE, Baseline, overfitting
 from mlcli.evaluation.report import EvalReport, measure, measure_at
 from mlcli.evaluation.scoring import check_threshold
 from mlcli.experiments.checks import Findings, duplicates_across, leak_screen, target_advice
+from mlcli.experiments.defaults import choose_default
 from mlcli.experiments.verdicts import after_fit, proper_score
 from mlcli.explain.native import native_importances
 from mlcli.models.build import ModelConfig, build_pipeline
@@ -56,6 +57,7 @@ class TrainRequest:
     optimize: str = "f1"  # what --threshold auto optimises: f1 | youden | precision=P | recall=R
     leak_check: bool = True  # screen every column for a leak of the target before fitting
     sign_key: bytes | None = None  # sign the bundle (mlcli.models.signing)
+    shape_default: bool = False  # no --model given: the default model follows the data (experiments.defaults)
 
 
 @dataclass
@@ -127,6 +129,8 @@ def train(req: TrainRequest, notify: Notify = quiet, stdin: Any = None) -> Train
     t0 = time.perf_counter()
     spec, auto_threshold = _check_request(req)  # before the data is read: a bad option costs nothing
     ds = load_dataset(req.data, notify, stdin)
+    if req.shape_default:
+        spec = choose_default(req.model, ds.schema, notify) or spec
     y, classes = encode_classes(ds)
     if req.threshold is not None and ds.task != "binary":
         raise ConfigError("--threshold applies to binary classification only")

@@ -1,0 +1,47 @@
+"""train without --model: boosted trees for tables, a linear model when free text is half the columns or more
+(the choice measured on the gauntlet's text files; here the rule itself, on generated reviews — labelled so —
+and the real Titanic file)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from conftest import SAMPLE, review_frame
+
+
+def _train(mlcli, *args):
+    r = mlcli("train", *args, "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    return json.loads(r.stdout), r.stderr
+
+
+def test_text_dominated_data_gets_the_linear_default(mlcli, tmp_path):
+    path = tmp_path / "reviews.csv"
+    review_frame(200).drop(columns=["id", "stars"]).to_csv(path, index=False)  # GENERATED: one text column
+    doc, err = _train(mlcli, path, "--target", "score")
+    assert doc["model"] == "logreg" and "model: logreg — the default when free text is most of the data" in err
+    assert doc["metrics"]["roc_auc"] > 0.9
+    doc, err = _train(mlcli, path, "--target", "score", "--model", "xgboost")  # asked for: kept
+    assert doc["model"] == "xgboost" and "the default when free text" not in err
+
+
+def test_a_table_with_one_text_column_keeps_the_trees(mlcli, tmp_path):
+    doc, err = _train(mlcli, SAMPLE / "titanic.csv")  # Name is text, five other columns are not
+    assert doc["model"] == "xgboost" and "free text" not in err
+    frame = review_frame(200).drop(columns=["id"])  # GENERATED: text + a number: half the columns are text
+    frame["price"] = np.random.default_rng(0).uniform(1, 20, len(frame))
+    frame.drop(columns=["stars"]).to_csv(tmp_path / "r2.csv", index=False)
+    assert _train(mlcli, tmp_path / "r2.csv", "--target", "score")[0]["model"] == "logreg"
+    frame["rating"] = frame["stars"]
+    frame["size"] = np.arange(len(frame)) % 3
+    frame.drop(columns=["stars"]).to_csv(tmp_path / "r3.csv", index=False)  # 1 text of 4 columns
+    assert _train(mlcli, tmp_path / "r3.csv", "--target", "score")[0]["model"] == "xgboost"
+
+
+def test_a_param_without_a_model_keeps_the_model_it_belongs_to(mlcli, tmp_path):
+    path = tmp_path / "reviews.csv"
+    review_frame(200).drop(columns=["id", "stars"]).to_csv(path, index=False)
+    doc, _ = _train(mlcli, path, "--target", "score", "--param", "max_depth=3")
+    assert doc["model"] == "xgboost" and doc["params"]["max_depth"] == 3
