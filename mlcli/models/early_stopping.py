@@ -24,7 +24,13 @@ from mlcli.models.params import COUNT_OR_DEFAULT, check_value
 BUDGET = 2000  # iterations at most, when the user gives no count
 PATIENCE = 50  # rounds without improvement on the validation slice before stopping
 FRACTION = 0.1  # of the training rows, for the validation slice
-MIN_ROWS = 1000  # fewer training rows: no slice is carved, the model's usual iteration count is fitted
+MIN_ROWS = 1000  # fewer training rows: no slice is carved; the rounds are chosen on inner folds instead
+INNER_FOLDS = 3  # below MIN_ROWS: each fold stops early on its held-out third, the model is refitted on every row
+MIN_INNER_ROWS = 60  # fewer rows (or a class of fewer than INNER_FOLDS rows): the model's usual count
+# benchmarks/small_data_stopping.py: XGBoost and LightGBM at a fixed 300 rounds overfit small files (iris
+# LightGBM macro F1 0.865 -> 0.967 with inner folds, Titanic 640 rows log loss 0.62 -> 0.45); CatBoost's usual
+# 500 rounds hold (equal or mixed) and its inner folds ran up to 927 rounds, several times the time
+INNER_LIBRARIES = ("xgboost", "lightgbm")
 KEYS = ("early_stopping", "early_stopping_rounds", "validation_fraction")
 
 
@@ -93,8 +99,13 @@ def wrap(estimator: Any, options: dict[str, Any], task: str, seed: int) -> Any:
 def stopping_line(stop: dict[str, Any]) -> str:
     """One line for the user: how many rounds early stopping kept."""
     if not stop.get("stopped"):
-        return (f"early stopping: off for fewer than {MIN_ROWS} training rows (or a class of one row); "
+        return (f"early stopping: off (fewer than {MIN_ROWS} training rows for CatBoost, fewer than "
+                f"{MIN_INNER_ROWS} or a class of fewer than {INNER_FOLDS} for the others, or a count you gave); "
                 f"fitted {stop['iterations']} rounds")
+    if stop.get("inner_folds"):
+        return (f"early stopping: {stop['iterations']} rounds, the mean of where {stop['inner_folds']} inner folds "
+                f"of the training rows stopped (fewer than {MIN_ROWS} rows: no slice is set aside); refitted on "
+                "every training row (--param early_stopping=false turns it off)")
     where = (f"a validation slice of {stop['validation_rows']} training rows" if stop.get("validation_rows")
              else "the model's own validation slice of the training rows")
     return (f"early stopping: {stop['iterations']} of at most {stop['budget']} rounds, stopped on {where} "
@@ -130,14 +141,40 @@ class _EarlyStopped(BaseEstimator):
                                               random_state=self.seed % 2**32)
         return np.sort(fit_rows), np.sort(val_rows)
 
+    def _inner_rounds(self, X, y, sample_weight, params) -> int | None:
+        """Small data: the rounds early stopping picks on each of INNER_FOLDS folds of the training rows (each
+        fold stopped on its held-out part), averaged; None when too few rows or the user gave a count."""
+        from sklearn.model_selection import KFold, StratifiedKFold
+
+        if self.usual is not None or len(y) < MIN_INNER_ROWS or self.library not in INNER_LIBRARIES:
+            return None
+        if isinstance(self, ClassifierMixin):
+            if np.unique(y, return_counts=True)[1].min() < INNER_FOLDS:
+                return None
+            folds = StratifiedKFold(INNER_FOLDS, shuffle=True, random_state=self.seed % 2**32).split(X, y)
+        else:
+            folds = KFold(INNER_FOLDS, shuffle=True, random_state=self.seed % 2**32).split(X)
+        best = []
+        for a, v in folds:
+            est = clone(self.estimator)
+            est.set_params(**{ROUTES[self.library].iterations: self.budget})
+            _FIT[self.library](est, X, y, sample_weight, np.sort(a), np.sort(v), self.rounds, params)
+            best.append(_count(est, self.library))
+        return max(1, int(round(float(np.mean(best)))))
+
     def fit(self, X, y, sample_weight=None, **params):
         y = np.asarray(y)
         est = clone(self.estimator)
         split = self._slice(y)
         self.validation_rows_ = 0
-        if split is None:  # the model's usual iteration count (the registry default or the user's)
-            if self.usual is not None:
-                est.set_params(**{ROUTES[self.library].iterations: self.usual})
+        self.inner_folds_ = 0
+        if split is None:  # small data: rounds from inner folds, else the model's usual count
+            inner = self._inner_rounds(X, y, sample_weight, params)
+            if inner is not None:
+                self.inner_folds_ = INNER_FOLDS
+            count = inner if inner is not None else self.usual
+            if count is not None:
+                est.set_params(**{ROUTES[self.library].iterations: count})
             est.fit(X, y, **({"sample_weight": sample_weight} if sample_weight is not None else {}), **params)
             self.iterations_ = _count(est, self.library)
         else:
@@ -161,8 +198,10 @@ class _EarlyStopped(BaseEstimator):
 
     def stopping(self) -> dict[str, Any]:
         """What early stopping chose, for reports and the bundle."""
+        inner = int(getattr(self, "inner_folds_", 0))
         return {"iterations": int(self.iterations_), "budget": int(self.budget), "patience": int(self.rounds),
-                "validation_rows": int(self.validation_rows_), "stopped": bool(self.validation_rows_)}
+                "validation_rows": int(self.validation_rows_), "inner_folds": inner,
+                "stopped": bool(self.validation_rows_ or inner)}
 
 
 class EarlyStoppedClassifier(ClassifierMixin, _EarlyStopped):

@@ -30,7 +30,7 @@ def titanic_small(tmp_path):
 
 
 def test_an_overconfident_booster_is_called_overfit_by_its_log_loss(mlcli, titanic_small):
-    doc, err = train_json(mlcli, titanic_small, "--model", "lightgbm")
+    doc, err = train_json(mlcli, titanic_small, "--model", "lightgbm", "--param", "n_estimators=300")  # fixed count
     proper = doc["gap"]["proper"]
     assert proper["metric"] == "log_loss" and proper["worse_than_baseline"]
     assert proper["test"] > proper["baseline"] > proper["train"]
@@ -40,6 +40,12 @@ def test_an_overconfident_booster_is_called_overfit_by_its_log_loss(mlcli, titan
     assert "mlcli: warning: held-out log loss" in err
     meta = json.loads((Path(doc["bundle"]) / "mlcli.json").read_text())
     assert line in meta["warnings"]  # kept in the bundle: the HTML report shows it
+
+
+def test_the_default_booster_stops_on_inner_folds_and_is_not_overfit(mlcli, titanic_small):
+    doc, err = train_json(mlcli, titanic_small, "--model", "lightgbm")
+    assert doc["early_stopping"]["inner_folds"] == 3 and doc["early_stopping"]["iterations"] < 100
+    assert not doc["gap"]["proper"]["worse_than_baseline"] and "log loss" not in err
 
 
 def test_a_calibrated_linear_model_on_the_same_rows_gets_no_such_warning(mlcli, titanic_small):

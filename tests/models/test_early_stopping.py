@@ -108,15 +108,28 @@ def test_bad_early_stopping_values_are_one_line_errors(params, message):
     assert "\n" not in str(err.value)
 
 
-def test_few_rows_fit_the_usual_count():
+def test_few_rows_choose_the_rounds_on_inner_folds():
+    """Below 1,000 rows no slice is set aside: each of 3 inner folds stops early on its held-out third, and
+    the model is refitted on every row with the mean of those counts (not the usual fixed 300)."""
     X, y = _frame("binary", n=300)
     schema = _schema("binary")
     pipe = build_pipeline(schema, ModelConfig("xgboost", seed=1, n_threads=1))
     pipe.fit(prepare_frame(X, schema), y)
     stop = ES.stopping_of(pipe.steps[-1][1])
+    assert stop["inner_folds"] == 3 and stop["validation_rows"] == 0 and stop["stopped"]
+    assert 1 <= stop["iterations"] < 300
+    assert "the mean of where 3 inner folds" in ES.stopping_line(stop)
+
+
+def test_too_few_rows_for_inner_folds_fit_the_usual_count():
+    X, y = _frame("binary", n=40)
+    schema = _schema("binary")
+    pipe = build_pipeline(schema, ModelConfig("xgboost", seed=1, n_threads=1))
+    pipe.fit(prepare_frame(X, schema), y)
+    stop = ES.stopping_of(pipe.steps[-1][1])
     assert stop == {"iterations": 300, "budget": ES.BUDGET, "patience": ES.PATIENCE, "validation_rows": 0,
-                    "stopped": False}
-    assert "off for fewer than 1000 training rows" in ES.stopping_line(stop)
+                    "inner_folds": 0, "stopped": False}
+    assert "fewer than 60 or a class of fewer than 3" in ES.stopping_line(stop)
 
 
 @pytest.mark.parametrize("model", BOOSTERS)
