@@ -13,7 +13,8 @@ from mlcli.cli.state import state
 def auto(
     data: Annotated[str, typer.Argument(help="Data file (CSV/TSV/Parquet/JSON Lines) or - for stdin.")],
     time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds for the whole search, from the start "
-                                              "of the command (the --out fits and save come after).")] = 300.0,
+                                              "of the command (the --out fits and save come after); from 1 to "
+                                              "604800 (7 days).")] = 300.0,
     preset: Annotated[str, typer.Option("--preset", help="best: 5 folds, the whole portfolio, tuning, an "
                                         "ensemble; fast: 3 folds, fewer candidates, no tuning, an ensemble.")]
     = "best",

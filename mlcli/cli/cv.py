@@ -38,7 +38,8 @@ def cv(
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Run the fits on a Dask cluster, e.g. "
                                                      "tcp://host:8786 (needs dask[distributed]).")] = None,
     timeout: Annotated[Optional[float], typer.Option("--timeout", help="Seconds allowed per model over all its "
-                                                     "folds; a model past it is reported as timed out.")] = None,
+                                                     "folds, at most 604800 (7 days); a model past it is reported "
+                                                     "as timed out.")] = None,
     oof: Annotated[Optional[str], typer.Option("--oof", help="Write out-of-fold predictions to this file "
                                                "(CSV; .json/.jsonl for JSON records).")] = None,
     save_best: Annotated[Optional[str], typer.Option("--save-best", help="Refit the best model on all rows and "

@@ -207,10 +207,10 @@ def run_tracked(func: Any, name: str, ctx: Any, kwargs: dict[str, Any]) -> Any:
     """Run a command's callback between the tracker's start and end (mlcli.tracking.tracker).
 
     The callback returns its result document; a document that says ``interrupted`` ends the run with exit
-    code 130 once it is recorded (cv prints its partial leaderboard first).
+    code 130 (143 after SIGTERM) once it is recorded as interrupted (cv prints its partial leaderboard first).
     """
     from mlcli.cli.state import state
-    from mlcli.errors import EXIT_INTERRUPTED, ConfigError, MlcliError, one_line
+    from mlcli.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, ConfigError, MlcliError, one_line
     from mlcli.render.output import Notifier
     from mlcli.tracking.tracker import RunInfo, make_tracker, mlflow_target
 
@@ -240,12 +240,12 @@ def run_tracked(func: Any, name: str, ctx: Any, kwargs: dict[str, Any]) -> Any:
         tracker.run.doc = doc
         if interrupted:
             status = "interrupted"
-            raise typer.Exit(EXIT_INTERRUPTED)
+            raise typer.Exit(EXIT_TERMINATED if state.terminated else EXIT_INTERRUPTED)
         tracker.result(doc)
         status = "finished"
     except typer.Exit as exc:
         if exc.exit_code not in (0, None):
-            status = "interrupted" if exc.exit_code == EXIT_INTERRUPTED else "failed"
+            status = "interrupted" if exc.exit_code in (EXIT_INTERRUPTED, EXIT_TERMINATED) else "failed"
             raise
         status = "finished"
     except KeyboardInterrupt:

@@ -24,7 +24,8 @@ def tune(
                                                   "--time-limit).")] = None,
     time_limit: Annotated[Optional[float], typer.Option("--time-limit", help="Seconds for the whole run: no trial "
                                                         "starts after it and the fit running stops at it (the "
-                                                        "--save-best refit comes after).")] = None,
+                                                        "--save-best refit comes after); from 1 to 604800 (7 "
+                                                        "days).")] = None,
     target: o.Target = None,
     task: o.Task = None,
     folds: Annotated[int, typer.Option("--folds", "-k", help="Number of folds (the same folds cv uses).")] = 5,

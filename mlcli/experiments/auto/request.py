@@ -8,7 +8,7 @@ from typing import Any
 
 from mlcli.data.dataset import DataOptions
 from mlcli.errors import ConfigError
-from mlcli.experiments.cv.request import CVRequest
+from mlcli.experiments.cv.request import MIN_SEARCH_SECONDS, CVRequest, check_seconds
 from mlcli.experiments.tune.request import check_resume
 from mlcli.features.preprocess import PreprocessOptions
 
@@ -37,6 +37,7 @@ PRESETS = {
 }
 TUNE_SHARE = 0.6  # with tuning, the portfolio may take this share of the search time; tuning takes the rest
 RESERVE_SHARE = 0.05  # the share of the limit kept back for ensemble selection (1 to 20 seconds)
+CANDIDATE_SHARE = 0.25  # of the portfolio's time: the most one candidate's folds may take
 
 
 @dataclass
@@ -66,8 +67,7 @@ class AutoRequest:
         """Every problem that needs no data, as one line: nothing is read or fitted before this passes."""
         if self.preset not in PRESETS:
             raise ConfigError(f"unknown --preset '{self.preset}'; choose one of: {', '.join(PRESETS)}")
-        if not self.time_limit > 0:
-            raise ConfigError(f"--time-limit must be a positive number of seconds, got {self.time_limit:g}")
+        check_seconds(self.time_limit, "--time-limit", MIN_SEARCH_SECONDS)
         if self.trials is not None and self.trials < 1:
             raise ConfigError(f"--trials must be at least 1, got {self.trials}")
         if self.folds is not None and self.folds < 2:

@@ -10,8 +10,9 @@ from mlcli.errors import ConfigError
 from mlcli.evaluation.metrics import higher_is_better
 from mlcli.experiments.auto import ensemble as E
 from mlcli.experiments.auto.board import ENSEMBLE, Choice, add_ensemble, choose_ensemble, finite, is_baseline, row_dict
-from mlcli.experiments.auto.request import Preset
+from mlcli.experiments.auto.request import CANDIDATE_SHARE, TUNE_SHARE, Budget, Preset
 from mlcli.experiments.cv.leaderboard import ALPHA, Row
+from mlcli.experiments.cv.request import MAX_SECONDS, round_seconds
 
 
 def finish(ctx: Any, preset: Preset, tuning: list[dict[str, Any]] | None) -> dict[str, Any]:
@@ -30,12 +31,14 @@ def finish(ctx: Any, preset: Preset, tuning: list[dict[str, Any]] | None) -> dic
     if found:
         add_ensemble(ctx.tried, choice, found[1], ctx.y, task, ctx.k)
     budget.mark("ensemble", t)
+    if not ctx.interrupted and not _finished(ctx):  # an interrupt keeps its exit code (130/143), whatever finished
+        raise nothing_finished(ctx)
     doc = document(ctx, preset, tuning, choice)
-    if ctx.req.out:
+    if ctx.req.out and (choice is not None or not ctx.interrupted):
         ctx.phase("final")
         if choice is None:
-            raise ConfigError("no model finished its folds within the time limit, so there is nothing to save with "
-                              "--out; give a larger --time-limit")
+            raise ConfigError("no finished model gave out-of-fold predictions to choose an ensemble from, so there is "
+                              "nothing to save with --out")
         try:
             from mlcli.experiments.auto.final import save_final
 
@@ -45,6 +48,52 @@ def finish(ctx: Any, preset: Preset, tuning: list[dict[str, Any]] | None) -> dic
             doc["interrupted"] = True
     doc["seconds"] = round(budget.used(), 3)
     return doc
+
+
+def _finished(ctx: Any) -> bool:
+    """Whether a model (not the baseline) finished every fold."""
+    return any(ctx.tried.complete(ci) for ci, c in enumerate(ctx.tried.candidates)
+               if c.model != ENSEMBLE and not is_baseline(c))
+
+
+def nothing_finished(ctx: Any) -> ConfigError:
+    """The one line when no model finished: every candidate failed (as cv says it), or the time limit was too
+    short, with a rough lower bound of the limit this data needs (:func:`needed_limit`)."""
+    tried = ctx.tried
+    models = {ci for ci, c in enumerate(tried.candidates) if c.model != ENSEMBLE and not is_baseline(c)}
+    results = [(ci, r) for (ci, _), r in sorted(tried.results.items()) if ci in models]
+    failed = [(tried.candidates[ci].label, r.error) for ci, r in results if r.status == "failed" and r.error]
+    base = {c.label for c in tried.candidates if is_baseline(c)}
+    short = any(r.status == "timeout" for _, r in results) or any(s["name"] not in base for s in ctx.skipped)
+    if failed and not short:
+        label, error = failed[0]
+        return ConfigError(f"every candidate failed; {label}: {error}")
+    limit = ctx.budget.limit
+    return ConfigError(f"no model finished within --time-limit {limit:g} s: give a larger --time-limit (at least "
+                       f"~{needed_limit(ctx):g} s for this data)")
+
+
+def needed_limit(ctx: Any) -> float:
+    """A rough lower bound of the time limit under which the cheapest candidate could finish its folds: the
+    seconds before the search, then that candidate's expected wall time (a skipped one's estimate, or what a
+    timed-out one ran, scaled to all its folds), within the share of the search one candidate may take and
+    the reserve kept for the ensemble; rounded up to a round number above the limit given."""
+    tried, n, jobs = ctx.tried, len(ctx.splits), max(ctx.jobs, 1)
+    base = {c.label for c in tried.candidates if is_baseline(c)}
+    walls = [s["expected_s"] for s in ctx.skipped if s["name"] not in base]
+    for ci, cand in enumerate(tried.candidates):
+        ran = [r.seconds for (c, _), r in tried.results.items()
+               if c == ci and r.status in ("ok", "timeout") and r.seconds > 0]
+        if ran and cand.model != ENSEMBLE and not is_baseline(cand):
+            walls.append(sum(ran) / len(ran) * n / jobs)
+    wall = min(walls, default=0.0)
+    share = CANDIDATE_SHARE * (TUNE_SHARE if ctx.tune else 1.0)
+    search = max(ctx.budget.phases.get("data and checks", 0.0) + wall, wall / share)
+    limit = ctx.budget.limit
+    for seconds in round_seconds():
+        if seconds > 1.4 * limit and seconds - Budget(seconds, start=0.0).reserve >= search:
+            return seconds
+    return float(MAX_SECONDS)
 
 
 def _weights(choice: Choice | None) -> dict[str, float]:

@@ -34,7 +34,7 @@ from mlcli.evaluation.metrics import resolve_metric
 from mlcli.experiments.auto import portfolio as P
 from mlcli.experiments.auto.board import AutoCandidate, Tried
 from mlcli.experiments.auto.meta import meta_of_schema
-from mlcli.experiments.auto.request import AutoRequest, Budget, Preset
+from mlcli.experiments.auto.request import CANDIDATE_SHARE, AutoRequest, Budget, Preset
 from mlcli.experiments.checks import Findings
 from mlcli.experiments.cv import schedule
 from mlcli.experiments.cv.execution import FoldResult, plan_parallel, signals_seen
@@ -46,7 +46,6 @@ from mlcli.models.build import ModelConfig
 BATCH_SHARE = 0.25  # a batch holds candidates expected to take this share of the time left (at least one)
 MAX_BATCH = 8  # candidates in one batch at most
 FIRST_TIERS = ("baseline", "default")
-CANDIDATE_SHARE = 0.25  # of the portfolio's time: the most one candidate's folds may take
 FINAL_SHARE_MAX = 0.5  # with --out, the final fits are given at most this share of the time limit
 
 

@@ -100,6 +100,9 @@ def connect_scheduler(address: str, wait: float = 3.0) -> Any:
         raise ConfigError(f"cannot connect to the Dask scheduler at {address}: {first_line(exc)}") from None
 
 
+TIMER_MAX_S = 1e8  # about three years: longer budgets (a library caller's) are timed as this long
+
+
 class _Overtime(BaseException):
     """Raised by the alarm inside a fit that ran past its time budget (BaseException: libraries must not
     swallow it)."""
@@ -160,7 +163,7 @@ def _time_limit(seconds: float | None, fired: list[bool] | None = None) -> Itera
         raise _Overtime()
 
     previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
+    signal.setitimer(signal.ITIMER_REAL, min(max(seconds, 1e-3), TIMER_MAX_S))  # a larger value overflows
     try:
         yield
     finally:

@@ -59,6 +59,7 @@ class ProcessPool:
         env = {name: os.environ.get(name, inner) for name in _THREAD_VARS}
         self.slots = jobs
         self._executor = get_reusable_executor(max_workers=jobs, timeout=300, env=env)
+        _release_at_exit()
 
     def put(self, value: Any) -> Any:
         return value
@@ -76,8 +77,8 @@ class ProcessPool:
         return handle.result()
 
     def close(self, abort: bool) -> None:
-        if abort:  # Ctrl-C, SIGTERM or an error: stop the running fits now
-            self._executor.shutdown(wait=False, kill_workers=True)
+        if abort:  # Ctrl-C, SIGTERM or an error: stop the running fits now, and wait until the workers are gone
+            self._executor.shutdown(wait=True, kill_workers=True)
 
 
 class DaskPool:
@@ -114,6 +115,58 @@ class DaskPool:
     def close(self, abort: bool) -> None:
         if abort and self._live:
             self.client.cancel(self._live)
+
+
+_TRACKERS = ("joblib.externals.loky.backend.resource_tracker", "multiprocessing.resource_tracker")
+_at_exit: list[bool] = []
+
+
+def _release_at_exit() -> None:
+    if not _at_exit:
+        import atexit
+
+        atexit.register(release_workers)
+        _at_exit.append(True)
+
+
+def release_workers(wait: float = 2.0) -> None:
+    """Leave no process behind: loky's reusable workers stopped and joined, multiprocessing's exit finalizers run
+    (they unlink the pool's semaphores and unregister them), then the resource trackers that worker pools start
+    (a process each, which would otherwise outlive this one by a moment) stopped and waited for, ``wait``
+    seconds at most each. Called at exit (registered with the first worker pool); every step is best effort."""
+    import sys
+
+    try:
+        executor = getattr(sys.modules.get("joblib.externals.loky.reusable_executor"), "_executor", None)
+        if executor is not None:
+            executor.shutdown(wait=True, kill_workers=True)
+        exit_function = getattr(sys.modules.get("multiprocessing.util"), "_exit_function", None)
+        if exit_function is not None:  # runs again, with nothing left to do, after this handler
+            exit_function()
+        for name in _TRACKERS:
+            _stop_tracker(getattr(sys.modules.get(name), "_resource_tracker", None), wait)
+    except (Exception, KeyboardInterrupt):  # noqa: BLE001 - at exit: what is left still ends with this process
+        pass
+
+
+def _stop_tracker(tracker: Any, wait: float) -> None:
+    """Close a resource tracker's pipe (it then cleans up and ends) and reap it, ``wait`` seconds at most: a
+    process that still holds the pipe would keep it alive, and exit must not hang on it."""
+    import time
+
+    fd, pid = getattr(tracker, "_fd", None), getattr(tracker, "_pid", None)
+    if fd is None or pid is None or not hasattr(os, "WNOHANG"):
+        return
+    tracker._fd = tracker._pid = None  # started again if anything needs it later
+    os.close(fd)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                return
+        except ChildProcessError:  # reaped already
+            return
+        time.sleep(0.005)
 
 
 def make_pool(jobs: int, client: Any, cores: int) -> InlinePool | ProcessPool | DaskPool:

@@ -14,6 +14,25 @@ from mlcli.models.estimators import parse_value
 from mlcli.models.registry import MODELS, get_spec, models_for
 
 MODEL_SETS = ("fast", "all")
+MAX_SECONDS = 7 * 24 * 3600  # 604,800 s: the longest --time-limit / --timeout taken (a week)
+MIN_SEARCH_SECONDS = 1.0  # auto and tune: no model is read, cross-validated and scored from the command line in less
+
+
+def check_seconds(value: float, option: str, minimum: float = 0.0) -> None:
+    """A time limit from the user: positive, finite, at most :data:`MAX_SECONDS` and at least ``minimum``; one
+    line naming the option otherwise (before any data is read)."""
+    if not value > 0:  # zero, negative or NaN
+        raise ConfigError(f"{option} must be a positive number of seconds, got {value:g}")
+    if not value <= MAX_SECONDS:  # inf, 1e12: past any timer, and never what was meant
+        raise ConfigError(f"{option} must be at most {MAX_SECONDS} seconds (7 days), got {value:g}")
+    if value < minimum:
+        raise ConfigError(f"{option} must be at least {minimum:g} second{'s' if minimum != 1 else ''}, got {value:g}: "
+                          "no model is read, cross-validated and scored in less")
+
+
+def round_seconds() -> list[float]:
+    """1, 1.5, 2, 3, 5, 7, 10, 15, ... seconds up to :data:`MAX_SECONDS`: the limits a message suggests."""
+    return [m * 10 ** e for e in range(7) for m in (1, 1.5, 2, 3, 5, 7) if m * 10 ** e <= MAX_SECONDS]
 
 
 @dataclass

@@ -30,6 +30,7 @@ from mlcli.experiments.cv.request import (
     CVRequest,
     check_balances,
     check_model_names,
+    check_seconds,
     expand_marked,
     make_candidates,
     split_names,
@@ -46,8 +47,8 @@ def _check_out_paths(req: CVRequest) -> None:
 
     if req.save_best:
         check_bundle_path(req.save_best, "--save-best")
-    if req.timeout is not None and not req.timeout > 0:
-        raise ConfigError(f"--timeout must be a positive number of seconds, got {req.timeout}")
+    if req.timeout is not None:
+        check_seconds(req.timeout, "--timeout")
 
 
 def run_cv(req: CVRequest, notify: Notify = quiet, progress: Progress | None = None,

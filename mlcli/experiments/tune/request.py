@@ -7,7 +7,7 @@ from typing import Any
 
 from mlcli.data.dataset import DataOptions
 from mlcli.errors import ConfigError
-from mlcli.experiments.cv.request import CVRequest
+from mlcli.experiments.cv.request import MIN_SEARCH_SECONDS, CVRequest, check_seconds
 from mlcli.features.preprocess import PreprocessOptions
 from mlcli.models.registry import get_spec
 from mlcli.models.spec import ModelSpec
@@ -52,8 +52,12 @@ class TuneRequest:
         spec = get_spec(self.model)
         if self.trials is not None and self.trials < 1:
             raise ConfigError(f"--trials must be at least 1, got {self.trials}")
-        if self.time_limit is not None and not self.time_limit > 0:
-            raise ConfigError(f"--time-limit must be a positive number of seconds, got {self.time_limit:g}")
+        if self.time_limit is not None:
+            check_seconds(self.time_limit, "--time-limit", MIN_SEARCH_SECONDS)
+        if self.folds < 2:
+            raise ConfigError(f"--folds must be at least 2, got {self.folds}")
+        if self.repeats < 1:
+            raise ConfigError(f"--repeats must be at least 1, got {self.repeats}")
         space = self.space if self.space is not None else spec.search_space
         if not space:
             raise ConfigError(f"model '{spec.name}' has no search space, so there is nothing to tune; models with "

@@ -21,7 +21,7 @@ from mlcli.experiments.cv import execution as ex
 from mlcli.experiments.cv import schedule
 from mlcli.experiments.cv.folds import group_values, make_splits
 from mlcli.experiments.cv.leaderboard import CVResult, Row, _summary
-from mlcli.experiments.cv.request import Candidate, CVRequest
+from mlcli.experiments.cv.request import MAX_SECONDS, Candidate, CVRequest, round_seconds
 from mlcli.experiments.cv.run import _checks as cv_checks
 from mlcli.experiments.cv.run import save_best
 from mlcli.experiments.cv.runner import SHARE_ENV
@@ -80,10 +80,13 @@ def _run(req: TuneRequest, t0: float, client: Any, notify: Notify, progress: Tri
 
         remote = RemoteFolds(client, ds.schema, ds.X, y, splits, classes)
     search = Search(folds, config, space, point, deadline, progress, remote=remote)
+    ready = time.perf_counter() - t0
     rows = search.run(req.n_trials, req.seed, req.startup_trials or PRUNE_AFTER, link)
     if rows and not search.interrupted and all(r.state == "failed" for r in rows):  # as cv's "every model failed"
         raise ConfigError(f"every trial failed; trial {rows[0].number}: {rows[0].error}")
     best = best_row(rows, folds.higher)
+    if best is None and req.time_limit is not None and not search.interrupted:  # an interrupt stays 130/143
+        raise out_of_time(req.time_limit, rows, ready, len(splits))
     result = TuneResult(ds.source, ds.schema, len(ds.frame), ds.dropped_rows, config.model, metric, req.folds,
                         req.repeats, len(splits), req.groups, req.seed, threads, describe(space), dict(req.params),
                         req.n_trials, req.time_limit, rows, best, baseline, search.interrupted, search.timed_out,
@@ -101,6 +104,17 @@ def _run(req: TuneRequest, t0: float, client: Any, notify: Notify, progress: Tri
         except KeyboardInterrupt:  # the bundle write is atomic: nothing half-written is left
             result.interrupted = True
     return result
+
+
+def out_of_time(limit: float, rows: list[TrialRow], ready: float, n_splits: int) -> ConfigError:
+    """The one line when the time limit ended the run before any trial finished, with a rough lower bound of
+    the limit this data needs: the seconds before the search, then the defaults' trial (what it ran, scaled to
+    all its folds), rounded up to a round number above the limit given."""
+    first = rows[0] if rows else None
+    trial = first.seconds * n_splits / (len(first.scores) + 1) if first is not None else 0.0
+    need = next((s for s in round_seconds() if s > 1.4 * limit and s >= ready + trial), float(MAX_SECONDS))
+    return ConfigError(f"no trial finished within --time-limit {limit:g} s: give a larger --time-limit (at least "
+                       f"~{need:g} s for this data)")
 
 
 def study_link(req: TuneRequest, ds: Dataset, y: np.ndarray, splits: list[Any], config: ModelConfig,
