@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from mlcli.data.read import fingerprint, read_table
-from mlcli.data.records import tell
+from mlcli.data.records import ATTR
 from mlcli.data.roles import infer_schema
 from mlcli.data.schema import Schema, check_finite, prepare_frame
 from mlcli.data.target import choose_target, infer_task, profile_columns
@@ -24,6 +24,14 @@ SYNTHETIC = "mlcli_synthetic"  # the column mlcli balance writes: 1 for a row it
 
 def quiet(_: str) -> None:
     """A Notify that says nothing."""
+
+
+def tell(df: pd.DataFrame, notify: Notify) -> list[str]:
+    """Tell the warnings read_table left on the frame (data.records) through ``notify``; returns them."""
+    lines = list(df.attrs.get(ATTR, []))
+    for line in lines:
+        warn(notify, line)
+    return lines
 
 
 def warn(notify: Notify, message: str) -> None:

@@ -77,13 +77,3 @@ def _row_like(line: str, sep: str, checks: list) -> bool:
         elif field not in check:
             return False
     return tested > 0
-
-
-def tell(df: pd.DataFrame, notify) -> list[str]:  # noqa: ANN001 - a Notify (data.dataset), imported below it
-    """Tell the reader's warnings through ``notify``; returns them."""
-    from mlcli.data.dataset import warn
-
-    lines = list(df.attrs.get(ATTR, []))
-    for line in lines:
-        warn(notify, line)
-    return lines

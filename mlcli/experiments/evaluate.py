@@ -8,9 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlcli.data.dataset import SYNTHETIC, Notify, encode_target, quiet, row_hashes, synthetic_warning, warn
+from mlcli.data.dataset import SYNTHETIC, Notify, encode_target, quiet, row_hashes, synthetic_warning, tell, warn
 from mlcli.data.read import read_table
-from mlcli.data.records import tell
 from mlcli.data.schema import check_against_schema, check_finite
 from mlcli.errors import DataError, did_you_mean
 from mlcli.evaluation.baseline import Baseline

@@ -7,9 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlcli.data.dataset import Notify, quiet
+from mlcli.data.dataset import Notify, quiet, tell
 from mlcli.data.read import read_table
-from mlcli.data.records import tell
 from mlcli.data.schema import check_against_schema
 from mlcli.errors import DataError, did_you_mean
 from mlcli.evaluation.scoring import decode, predict_indices
