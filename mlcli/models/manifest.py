@@ -238,7 +238,8 @@ def _consistency(meta: dict[str, Any]) -> str | None:
     if len(set(names)) != len(names):
         return "'schema.columns' names a column twice"
     schema = meta["schema"]
-    if schema.get("task") is not None and schema["task"] != task:
+    unsupervised = task in ("clustering", "reduction") and schema.get("task") == "unsupervised"
+    if schema.get("task") is not None and schema["task"] != task and not unsupervised:
         return f"'schema.task' says {schema['task']!r} where 'task' says {task!r}"
     if schema.get("target") is not None and meta.get("target") is not None and schema["target"] != meta["target"]:
         return f"'schema.target' says {schema['target']!r} where 'target' says {meta['target']!r}"
