@@ -36,6 +36,7 @@ import re
 import shutil
 import signal
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -341,6 +342,30 @@ def write_csv(rows: list[dict], path: Path) -> None:
         w.writerows(rows)
 
 
+def read_csv(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def typed(row: dict) -> dict:
+    """A row read back from the per-file CSV with its numbers, flags and blanks restored."""
+    out = {}
+    for k, v in row.items():
+        if v in ("", None):
+            out[k] = None if k not in ("verdict", "errors", "default_train_warnings", "default_model",
+                                       "best_model", "cv_best", "task_read") else ""
+        elif v in ("True", "False"):
+            out[k] = v == "True"
+        else:
+            try:
+                out[k] = int(v) if re.fullmatch(r"-?\d+", v) else float(v)
+            except ValueError:
+                out[k] = v
+    return out
+
+
 def table(rows: list[dict]) -> str:
     head = f"{'file':20s} {'task':10s} {'metric':8s} {'base':>6s} {'default':>17s} {'best usual':>18s} " \
            f"{'gap':>6s} {'auto':>6s} {'train s':>8s}  verdict"
@@ -400,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mlcli", default=None, help="the mlcli executable (default: the one beside this Python)")
     ap.add_argument("--keep", action="store_true", help="keep the model bundles")
     ap.add_argument("--no-reuse", action="store_true", help="refit the usual model the default already is")
+    ap.add_argument("--resume", action="store_true", help="keep the files already in --out and run the others")
     args = ap.parse_args(argv)
     args.cache = args.cache.resolve()
     args.mlcli = [args.mlcli] if args.mlcli else mlcli_command()
@@ -425,22 +451,35 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work or args.out.parent / (args.out.stem + "-work")
     work.mkdir(parents=True, exist_ok=True)
 
-    def one(name: str) -> FileRun:
+    runs_path = args.out.with_name(args.out.stem + "_runs.csv")
+    rows: dict[str, dict] = {}
+    runs: dict[str, list[dict]] = {}
+    if args.resume and args.out.exists():
+        rows = {r["file"]: r for r in map(typed, read_csv(args.out)) if r["file"] in names}
+        for r in read_csv(runs_path):
+            if r["file"] in rows:
+                runs.setdefault(r["file"], []).append(r)
+        _progress(f"resumed: {len(rows)} file(s) already done: {', '.join(rows)}")
+    lock = threading.Lock()
+
+    def one(name: str) -> None:
         fr = FileRun(name, args, work, index)
         fr.go(steps)
-        return fr
+        with lock:  # written after every file: a run that is stopped keeps what it did (see --resume)
+            rows[name] = fr.summary()
+            runs[name] = [{**asdict(r), "warnings": " | ".join(r.warnings)} for r in fr.runs]
+            ordered = [n for n in names if n in rows]
+            write_csv([rows[n] for n in ordered], args.out)
+            write_csv([r for n in ordered for r in runs.get(n, [])], runs_path)
 
     t0 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        done = list(pool.map(one, names))
-    rows = [fr.summary() for fr in done]
-    runs = [{**asdict(r), "warnings": " | ".join(r.warnings)} for fr in done for r in fr.runs]
-    write_csv(rows, args.out)
-    write_csv(runs, args.out.with_name(args.out.stem + "_runs.csv"))
+        list(pool.map(one, [n for n in names if n not in rows]))
+    rows = [rows[n] for n in names if n in rows]
     print(table(rows))
     print()
     print(summary_line(rows) + f" | {time.perf_counter() - t0:.0f} s")
-    print(f"written: {args.out}, {args.out.with_name(args.out.stem + '_runs.csv')}, logs in {work}")
+    print(f"written: {args.out}, {runs_path}, logs in {work}")
     return 0
 
 
