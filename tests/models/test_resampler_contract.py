@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mlcli.data.dataset import SYNTHETIC
 from mlcli.data.roles import infer_schema
 from mlcli.data.schema import Schema, prepare_frame
 from mlcli.errors import ConfigError, DataError
@@ -140,18 +141,21 @@ def test_rows_keep_the_input_columns_and_types(name):
     spec = RESAMPLERS[name]
     df = _frame_for(spec)
     out = _resample(df, name)
+    made = out.pop(SYNTHETIC) if SYNTHETIC in out.columns else None  # the rows balance made, marked
     assert list(out.columns) == list(df.columns)
+    assert (made is None) == (spec.kind == "under" and not spec.synthesises)  # a real subset: nothing to mark
     assert set(out[TARGET]) == {MAJORITY, MINORITY}
     for col in df.columns:
         if pd.api.types.is_integer_dtype(df[col]):
             assert pd.api.types.is_integer_dtype(out[col]), (col, out[col].dtype)
         if pd.api.types.is_numeric_dtype(df[col]):
             assert out[col].notna().all(), col
-    if spec.kind == "over":  # the original rows first, unchanged
+    if spec.kind == "over":  # the original rows first, unchanged, and only the added rows marked
         pd.testing.assert_frame_equal(out.iloc[:len(df)].reset_index(drop=True), df.reset_index(drop=True))
+        assert (made[:len(df)] == 0).all() and (made[len(df):] == 1).all()
     elif spec.kind == "under" and not spec.synthesises:  # a subset of the original rows
         assert len(out.merge(df.drop_duplicates(), how="left", indicator=True).query("_merge != 'both'")) == 0
-    pd.testing.assert_frame_equal(_resample(df, name), out)  # the same seed, the same rows
+    pd.testing.assert_frame_equal(_resample(df, name).drop(columns=SYNTHETIC, errors="ignore"), out)  # same seed
 
 
 @pytest.mark.parametrize("name", METHODS)
@@ -199,7 +203,7 @@ def test_runs_or_refuses_in_one_sentence_on_any_frame(name):
         except (DataError, ConfigError) as exc:
             assert "balance method '" in _one_line(exc), (kind, str(exc))
         else:
-            assert list(out.columns) == list(df.columns), kind
+            assert list(out.drop(columns=SYNTHETIC, errors="ignore").columns) == list(df.columns), kind
 
 
 def test_smote_n_needs_categorical_columns():
