@@ -103,6 +103,9 @@ LogTarget = Annotated[bool, typer.Option(
 LeakCheck = Annotated[bool, typer.Option(
     "--leak-check/--no-leak-check", help="Before fitting, score every column alone against the target and warn "
                                          "about one that nearly determines it.")]
+Calibrate = Annotated[Optional[str], typer.Option(
+    "--calibrate", help="Classifiers: calibrate the probabilities, sigmoid (Platt) or isotonic, on 5 inner folds "
+                        "of the training rows; none (default) leaves them as the model gives them.")]
 Optimize = Annotated[str, typer.Option("--optimize", help="What --threshold auto optimises: "
                                        "f1|youden|precision=P|recall=R.")]
 

@@ -32,6 +32,7 @@ def train(
     numeric: o.Numeric = None,
     threshold: o.TrainThreshold = None,
     optimize: o.Optimize = "f1",
+    calibrate: o.Calibrate = None,
     balance: o.Balance = None,
     ratio: o.Ratio = None,
     class_weight: o.ClassWeight = None,
@@ -76,6 +77,7 @@ def train(
     from mlcli.experiments.train import TrainRequest
     from mlcli.experiments.train import train as run_train
     from mlcli.features.preprocess import PreprocessOptions
+    from mlcli.models.calibrate import parse_calibrate
     from mlcli.models.estimators import parse_params
     from mlcli.models.resamplers import parse_ratio
     from mlcli.models.steps import parse_class_weight
@@ -95,7 +97,7 @@ def train(
         model=ModelConfig(model, {**params, **txt.params_for(model)},
                           PreprocessOptions(scale=scale, poly=poly, pca=pca, **txt.preprocess), seed, threads,
                           balance=balance, ratio=parse_ratio(ratio), class_weight=parse_class_weight(class_weight),
-                          log_target=log_target),
+                          log_target=log_target, calibrate=parse_calibrate(calibrate)),
         test_size=test_size, test_path=test, out=out, threshold=parse_threshold(threshold), optimize=optimize,
         leak_check=leak_check, sign_key=sign_key, shape_default=shape_default,
     )

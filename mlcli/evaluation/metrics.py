@@ -14,7 +14,7 @@ from mlcli.errors import ConfigError, did_you_mean
 MAIN_METRIC = {"binary": "roc_auc", "multiclass": "f1_macro", "regression": "rmse"}
 
 
-LOWER_IS_BETTER = {"rmse", "mae", "mape", "log_loss"}
+LOWER_IS_BETTER = {"rmse", "mae", "mape", "log_loss", "brier", "ece"}
 
 
 def _clean(value: float) -> float | None:
@@ -62,6 +62,12 @@ def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray, proba: np.nda
             out["log_loss"] = m.log_loss(y_true, p, labels=labels)
         else:
             out["roc_auc"] = out["pr_auc"] = out["log_loss"] = None
+        if proba is not None and len(y_true):  # calibration (evaluation.calibration): defined with one class too
+            from mlcli.evaluation.calibration import brier, ece
+
+            out["brier"], out["ece"] = brier(y_true, proba), ece(y_true, proba)
+        else:
+            out["brier"] = out["ece"] = None
         out["mcc"] = m.matthews_corrcoef(y_true, y_pred)
     return {k: _clean(v) if v is not None else None for k, v in out.items()}
 
@@ -163,7 +169,8 @@ def metric_names(task: str) -> list[str]:
 
 
 _METRIC_ALIASES = {"auc": "roc_auc", "rocauc": "roc_auc", "f1macro": "f1_macro", "acc": "accuracy",
-                   "r²": "r2", "logloss": "log_loss", "average_precision": "pr_auc"}
+                   "r²": "r2", "logloss": "log_loss", "average_precision": "pr_auc",
+                   "brierscore": "brier", "brierscoreloss": "brier", "calibrationerror": "ece"}
 
 
 def resolve_metric(metric: str | None, task: str) -> str:

@@ -13,9 +13,11 @@ from mlcli.data.read import read_table
 from mlcli.data.schema import check_against_schema, check_finite
 from mlcli.errors import DataError, did_you_mean
 from mlcli.evaluation.baseline import Baseline
+from mlcli.evaluation.calibration import calibration_check
 from mlcli.evaluation.report import EvalReport, measure
 from mlcli.evaluation.scoring import check_threshold
 from mlcli.experiments.checks import training_rows
+from mlcli.experiments.verdicts import calibration_advice
 from mlcli.models.bundle import Bundle, load_bundle, require_supervised
 
 
@@ -30,11 +32,12 @@ class EvaluateResult:
     training_rows: dict[str, Any] | None = None  # how many of these rows the model was trained on
     warnings: list[str] = field(default_factory=list)
     target: str = ""  # the label column (named in figures)
+    calibration: dict[str, Any] | None = None  # Brier/ECE on these rows and the verdict (evaluation.calibration)
 
     def to_dict(self) -> dict[str, Any]:
         return {"command": "evaluate", "bundle": self.bundle, "model": self.model, "data": self.source,
                 "dropped_missing_target": self.dropped_rows, **self.report.to_dict(), "baseline": self.baseline,
-                "training_rows": self.training_rows, "warnings": self.warnings}
+                "training_rows": self.training_rows, "warnings": self.warnings, "calibration": self.calibration}
 
 
 def resolve_threshold(bundle: Bundle, threshold: float | None) -> float | None:
@@ -74,5 +77,21 @@ def evaluate(bundle_path: str, data_path: str, *, sep: str | None = None, encodi
     report = measure(bundle.pipeline, X, y, bundle.task, bundle.classes, thr)
     seen, warnings = training_rows(row_hashes(X, y), bundle.train_rows())
     baseline = Baseline.from_dict(bundle.task, bundle.meta.get("baseline"))
-    return EvaluateResult(str(bundle.path), bundle.meta.get("model", "?"), data_path, report, missing,
-                          baseline.metrics(y) if baseline is not None else None, seen, warnings, target)
+    scores = baseline.metrics(y) if baseline is not None else None
+    return EvaluateResult(str(bundle.path), bundle.meta.get("model", "?"), data_path, report, missing, scores, seen,
+                          warnings, target, _calibration(bundle, report, scores, seen, warnings))
+
+
+def _calibration(bundle: Bundle, report: EvalReport, baseline: dict[str, Any] | None,
+                 seen: dict[str, Any] | None, warnings: list[str]) -> dict[str, Any] | None:
+    """The calibration of the bundle's probabilities on these rows; clearly miscalibrated ones (mostly rows the
+    model was not trained on) add a warning to ``warnings``."""
+    if bundle.task == "regression":
+        return None
+    check = calibration_check(report.y, report.proba, (baseline or {}).get("brier"))
+    if check is None:
+        return None
+    check["calibrated"] = bundle.meta.get("calibration")
+    if check["miscalibrated"] and (seen or {}).get("share", 0.0) < 0.5:
+        warnings.append(calibration_advice(check, bool(check["calibrated"]), "the probabilities on these rows"))
+    return check

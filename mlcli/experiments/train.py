@@ -33,6 +33,7 @@ from mlcli.data.schema import Schema, check_against_schema
 from mlcli.errors import ConfigError, DataError, first_line
 from mlcli.evaluation import metrics as M
 from mlcli.evaluation.baseline import OVERFIT_RULE, Baseline, overfitting
+from mlcli.evaluation.calibration import calibration_check
 from mlcli.evaluation.report import EvalReport, measure, measure_at
 from mlcli.evaluation.scoring import check_threshold
 from mlcli.experiments.checks import Findings, duplicates_across, leak_screen, target_advice
@@ -41,6 +42,7 @@ from mlcli.experiments.verdicts import after_fit, proper_score
 from mlcli.explain.native import native_importances
 from mlcli.models.build import ModelConfig, build_pipeline
 from mlcli.models.bundle import check_bundle_path, save_bundle
+from mlcli.models.calibrate import calibration_meta, check_calibrate
 from mlcli.models.early_stopping import stopping_line, stopping_of
 from mlcli.models.registry import get_spec
 from mlcli.models.versions import library_versions
@@ -80,6 +82,7 @@ class TrainResult:
     baseline: dict[str, Any] = field(default_factory=dict)  # the trivial model's metrics on the held-out rows
     findings: Findings = field(default_factory=Findings)
     early_stopping: dict[str, Any] | None = None  # the rounds early stopping chose (boosters), else None
+    calibration: dict[str, Any] | None = None  # held-out Brier/ECE and the verdict (evaluation.calibration)
 
     @property
     def gap(self) -> dict[str, Any]:
@@ -107,6 +110,7 @@ class TrainResult:
             "threshold_tuning": self.threshold_tuning, "target_reason": self.target_reason,
             "baseline": self.baseline, "warnings": self.findings.warnings, "leaks": self.findings.leaks,
             "duplicates": self.findings.duplicates, "early_stopping": self.early_stopping,
+            "calibration": self.calibration,
         }
 
 
@@ -172,7 +176,7 @@ def train(req: TrainRequest, notify: Notify = quiet, stdin: Any = None) -> Train
         _compare_with_default(tuning, at_half[0], test_report)
     baseline = Baseline.fit(ds.task, rows.y_train, len(classes))
     base_scores = baseline.metrics(rows.y_test)
-    _after_fit(req, ds.task, test_report, train_report.metrics, base_scores, tuning, findings, notify)
+    calibration = _after_fit(req, ds.task, test_report, train_report.metrics, base_scores, tuning, findings, notify)
     importances = native_importances(pipeline)
     meta = bundle_meta(ds, req.model, classes, threshold, test_report.metrics, train_report.metrics,
                        importances, len(rows.X_train), len(rows.X_test), summary, baseline, findings.warnings,
@@ -184,7 +188,7 @@ def train(req: TrainRequest, notify: Notify = quiet, stdin: Any = None) -> Train
     return TrainResult(name, ds.schema, len(rows.X_train), len(rows.X_test), test_report, train_report,
                        importances, timings, str(path), ds.target_reason, ds.dropped_rows, req.model.params,
                        ds.source, balance=_balance_label(req.model), threshold_tuning=tuning,
-                       baseline=base_scores, findings=findings, early_stopping=stopping)
+                       baseline=base_scores, findings=findings, early_stopping=stopping, calibration=calibration)
 
 
 def _before_fit(req: TrainRequest, ds: Dataset, notify: Notify, rows: Holdout) -> Findings:
@@ -205,17 +209,25 @@ def _before_fit(req: TrainRequest, ds: Dataset, notify: Notify, rows: Holdout) -
 
 
 def _after_fit(req: TrainRequest, task: str, test: Any, train_metrics: dict[str, Any], base: dict[str, Any],
-               tuning: Any, findings: Findings, notify: Notify) -> None:
-    """Warnings the held-out scores call for (experiments.verdicts), told now and kept in the bundle."""
+               tuning: Any, findings: Findings, notify: Notify) -> dict[str, Any] | None:
+    """Warnings the held-out scores call for (experiments.verdicts), told now and kept in the bundle; returns
+    the held-out calibration (classifiers with probabilities, else None)."""
     tried = {"threshold"} if tuning or req.threshold is not None else set()
+    spec = get_spec(req.model.model)
+    if req.model.calibrate or spec.calibrate:
+        tried.add("calibrate")
+    calibration = calibration_check(test.y, test.proba, base.get("brier")) if task != "regression" else None
+    if calibration is not None:
+        calibration["calibrated"] = calibration_meta(spec, req.model.calibrate, task)
     if req.model.class_weight is not None or (req.model.balance or "").lower() == "class-weight":
         tried.add("class-weight")
     if (req.model.balance or "none").lower() not in ("none", "class-weight"):
         tried.add("balance")
-    found = after_fit(task, test.metrics, train_metrics, base, getattr(test, "minority", None), tried)
+    found = after_fit(task, test.metrics, train_metrics, base, getattr(test, "minority", None), tried, calibration)
     for line in found.warnings:
         warn(notify, line)
     findings.add(found)
+    return calibration
 
 
 def _duplicates(rows: Holdout, findings: Findings, notify: Notify) -> np.ndarray:
@@ -232,6 +244,7 @@ def _duplicates(rows: Holdout, findings: Findings, notify: Notify) -> np.ndarray
 def _check_request(req: TrainRequest) -> tuple[Any, bool]:
     """(the model's registry entry, whether --threshold is auto), once every option is checked."""
     spec = get_spec(req.model.model)
+    check_calibrate(req.model.calibrate, spec, req.data.task)
     auto_threshold = isinstance(req.threshold, str) and req.threshold.strip().lower() == "auto"
     if auto_threshold:
         from mlcli.experiments.threshold import check_optimize
@@ -332,6 +345,7 @@ def bundle_meta(ds: Dataset, config: ModelConfig, classes: list[Any], threshold:
         "baseline": baseline.to_dict() if baseline is not None else None,
         "warnings": warnings or [],
         "early_stopping": early_stopping,
+        "calibration": calibration_meta(spec, config.calibrate, ds.task),
     }
 
 

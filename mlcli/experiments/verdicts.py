@@ -1,7 +1,7 @@
 """What the held-out scores say that a headline metric can hide, told once the model is fitted: probabilities
 worse than the baseline's (a proper scoring rule — log loss — sees an overconfident, overfitted model that
-ROC AUC calls fine), a regression worse than predicting the mean, and a minority class the model hardly ever
-finds, with what to try for it."""
+ROC AUC calls fine), probabilities clearly miscalibrated (evaluation.calibration), a regression worse than
+predicting the mean, and a minority class the model hardly ever finds, with what to try for it."""
 
 from __future__ import annotations
 
@@ -28,9 +28,10 @@ def proper_score(task: str, test: dict[str, Any], train: dict[str, Any], baselin
 
 
 def after_fit(task: str, test: dict[str, Any], train: dict[str, Any], baseline: dict[str, Any],
-              minority: dict[str, Any] | None, tried: set[str]) -> Findings:
+              minority: dict[str, Any] | None, tried: set[str], calibration: dict[str, Any] | None = None
+              ) -> Findings:
     """Warnings from the held-out scores; ``tried``: the remedies already in use ('threshold', 'class-weight',
-    'balance'), which are not suggested again."""
+    'balance', 'calibrate'), which are not suggested again; ``calibration``: evaluation.calibration's check."""
     out = []
     proper = proper_score(task, test, train, baseline)
     if proper and proper["worse_than_baseline"] and task != "regression":
@@ -42,9 +43,23 @@ def after_fit(task: str, test: dict[str, Any], train: dict[str, Any], baseline: 
     elif proper and proper["worse_than_baseline"]:
         out.append(f"held-out R² {proper['test']:.3f} is below 0: the model predicts the held-out rows worse than "
                    "the training mean does; compare models with mlcli cv")
+    if calibration and calibration.get("miscalibrated"):
+        out.append(calibration_advice(calibration, "calibrate" in tried))
     if minority and minority.get("recall") is not None and minority["recall"] < MINORITY_RECALL:
         out.append(_minority_advice(task, minority, tried))
     return Findings(out)
+
+
+def calibration_advice(c: dict[str, Any], calibrated: bool, what: str = "held-out probabilities") -> str:
+    """One line for probabilities that are clearly miscalibrated (evaluation.calibration's rule), with the
+    remedy: --calibrate, or when the model is calibrated already, a comparison of models."""
+    base = f", the baseline's {c['baseline_brier']:.3f}" if c.get("baseline_brier") is not None else ""
+    remedy = ("even though the model is calibrated: compare models with mlcli cv --metric brier" if calibrated
+              else "refit with --calibrate sigmoid (isotonic with thousands of training rows) before reading "
+                   "them as chances")
+    return (f"{what} are miscalibrated: calibration error (ECE, {c['on']}) {c['ece']:.3f} on "
+            f"{c['rows']} rows, where a calibrated model would stay below {c['ece_noise']:.3f} (Brier "
+            f"{c['brier']:.3f}{base}); {remedy}")
 
 
 def _minority_advice(task: str, m: dict[str, Any], tried: set[str]) -> str:

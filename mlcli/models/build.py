@@ -38,6 +38,7 @@ class ModelConfig:
     ratio: Any = None  # the resampler's sampling_strategy
     class_weight: Any = None  # 'balanced' or {class index: weight}
     log_target: bool = False  # regression: fit on log(1 + y), predict in the user's units
+    calibrate: str | None = None  # 'sigmoid' | 'isotonic': CalibratedClassifierCV on inner folds (models.calibrate)
 
 
 def build_pipeline(schema: Schema, config: ModelConfig):
@@ -84,6 +85,8 @@ def build_pipeline(schema: Schema, config: ModelConfig):
         from mlcli.models.steps import ClassWeighted
 
         estimator = ClassWeighted(estimator, class_weight)
+    if config.calibrate:
+        estimator = _calibrated(estimator, spec, schema, config, balance)
     estimator = _target_transforms(estimator, spec, schema, config)
     if balance != "none" and spec.text_only:
         raise ConfigError(f"--balance {balance} resamples feature rows, but model '{spec.name}' reads raw text; "
@@ -97,6 +100,18 @@ def build_pipeline(schema: Schema, config: ModelConfig):
     pre = build_preprocessor(schema, config.preprocess, scale=scale,
                              native_categorical=spec.native_categorical, dense=spec.dense)
     return Pipeline([("preprocess", pre), *_dense_step(spec), ("model", estimator)])
+
+
+def _calibrated(estimator: Any, spec: Any, schema: Schema, config: ModelConfig, balance: str) -> Any:
+    """--calibrate: the classifier wrapped in CalibratedClassifierCV (models.calibrate)."""
+    from mlcli.models.calibrate import calibrated, check_calibrate
+
+    check_calibrate(config.calibrate, spec, schema.task, schema.target)
+    if balance != "none":
+        raise ConfigError(f"--calibrate with --balance {balance} would calibrate on resampled rows, whose class "
+                          "shares are not the data's; use --class-weight balanced, or --calibrate alone with "
+                          "--threshold auto")
+    return calibrated(estimator, config.calibrate, config.seed)
 
 
 def _dense_step(spec: Any) -> list[tuple[str, Any]]:

@@ -198,6 +198,8 @@ FIELDS: dict[str, Check] = {
     "class_weight": optional(either(text(64), mapping(number(0)))), "log_target": optional(boolean),
     "baseline": optional(record({"priors": optional(items(number(0, 1))), "mean": optional(number())})),
     "warnings": optional(items(text(), 1000)), "early_stopping": optional(mapping(plain())),
+    "calibration": optional(record({"method": one_of("sigmoid", "isotonic"), "folds": whole(2, 100),
+                                    "by": one_of("--calibrate", "model")}, required=("method",))),
     "cv": optional(mapping(plain())), "auto": optional(mapping(plain(12))), "k": optional(whole(1)),
     "components": optional(items(text(256), 100_000)),
     "boosters": items(BOOSTER, 100_000), "files": mapping(text(64), 100_000),

@@ -143,7 +143,7 @@ def unwrap(model: Any) -> Any:
         elif name == "TransformedTargetRegressor":
             fitted = getattr(model, "regressor_", None)
             model = fitted if fitted is not None else model.regressor
-        elif name in WRAPPERS:
+        elif name in WRAPPERS or name == "CalibratedModel":  # CalibratedModel: --calibrate (models.calibrate)
             fitted = getattr(model, "estimator_", None)
             model = fitted if fitted is not None else model.estimator
         else:

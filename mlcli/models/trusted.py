@@ -49,7 +49,7 @@ BUILDING_BLOCKS = (
 STEP_MODULES = ("mlcli.features.transformers", "mlcli.features.onehot", "mlcli.features.preprocess",
                 "mlcli.models.steps", "mlcli.models.early_stopping", "mlcli.text.columns", "mlcli.text.embedding",
                 "mlcli.text.estimator", "mlcli.models.ensemble",
-                "mlcli.models.assign")
+                "mlcli.models.assign", "mlcli.models.calibrate")
 
 
 def skops_io() -> Any:

@@ -94,6 +94,10 @@ def _model_section(meta: dict[str, Any]) -> str:
             ["libraries", ", ".join(f"{k} {v}" for k, v in (meta.get("libraries") or {}).items())]]
     if meta.get("early_stopping"):
         rows.append(["early stopping", meta["early_stopping"]])
+    if meta.get("calibration"):
+        c = meta["calibration"]
+        rows.append(["probability calibration", f"{c['method']} on {c.get('folds')} inner folds of the training rows"
+                                                f" ({'--calibrate' if c.get('by') == '--calibrate' else 'built in'})"])
     return "<h2 id=\"model\">Model</h2>" + table(["", ""], rows)
 
 

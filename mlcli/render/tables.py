@@ -20,7 +20,7 @@ METRIC_LABELS = {
     "mape": "MAPE", "f1_macro": "F1 (macro)", "f1_weighted": "F1 (weighted)",
     "precision_macro": "precision (macro)", "precision_weighted": "precision (weighted)",
     "recall_macro": "recall (macro)", "recall_weighted": "recall (weighted)",
-    "specificity_macro": "specificity (macro)",
+    "specificity_macro": "specificity (macro)", "brier": "Brier score", "ece": "calibration error (ECE)",
 }
 
 
@@ -252,6 +252,11 @@ def render_train(console: Console, doc: dict[str, Any]) -> None:
     if doc.get("threshold_tuning"):
         console.print(threshold_table(doc["threshold_tuning"]))
     render_gap(console, doc.get("gap") or {})
+    done = (doc.get("calibration") or {}).get("calibrated")
+    if done:
+        by = "--calibrate" if done.get("by") == "--calibrate" else "the model's own"
+        console.print(Text(f"Probabilities calibrated: {done['method']} on {done.get('folds')} inner folds of the "
+                           f"training rows ({by})", style="dim"))
     if doc.get("importances"):
         console.print(importance_table(doc["importances"]))
     else:

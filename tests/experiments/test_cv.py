@@ -21,7 +21,8 @@ from mlcli.models.spec import ModelSpec
 from conftest import SAMPLE
 
 IRIS_METRICS = {"accuracy", "balanced_accuracy", "precision_macro", "recall_macro", "f1_macro", "precision_weighted",
-                "recall_weighted", "f1_weighted", "specificity_macro", "roc_auc", "pr_auc", "log_loss", "mcc"}
+                "recall_weighted", "f1_weighted", "specificity_macro", "roc_auc", "pr_auc", "log_loss", "brier", "ece",
+                "mcc"}
 
 
 def run_json(mlcli, *args):
