@@ -10,7 +10,7 @@ from typing import Any, BinaryIO
 
 import pandas as pd
 
-from mlcli.data.read import HEAD_BYTES, NA_VALUES, check_head, check_header, read_head, sniff_separator, text_lines
+from mlcli.data.read import HEAD_BYTES, READ_NA, check_head, check_header, read_head, sniff_separator, text_lines
 from mlcli.errors import DataError, first_line
 
 CHUNK_ROWS = 4096
@@ -99,8 +99,8 @@ def read_chunks(path: str, *, sep: str | None = None, encoding: str | None = Non
         separator = "\t" if separator == "\\t" else separator
         cut = max(sample.rfind("\n"), sample.rfind("\r"))
         check_header(text_lines(sample[:cut + 1] if cut >= 0 else sample), separator, label)  # whole lines only
-        reader = pd.read_csv(stream, sep=separator, encoding=enc, chunksize=chunk_rows, na_values=NA_VALUES,
-                             keep_default_na=True)
+        reader = pd.read_csv(stream, sep=separator, encoding=enc, chunksize=chunk_rows, na_values=READ_NA,
+                             keep_default_na=False)
     return _checked(reader, label), None
 
 

@@ -20,7 +20,18 @@ import pandas as pd
 from mlcli.data.records import ATTR, merged_rows
 from mlcli.errors import DataError, first_line, quote_list
 
-NA_VALUES = ["", "?", "NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", "None", "none", "-", "#N/A"]
+# Spellings of a missing value; with pandas' own defaults (READ_NA), missing in any column, except CONTEXT_NA.
+NA_VALUES = ["", "?", "NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", "-", "#N/A"]
+# Spellings that are also a value in their own right (the class 'none' of an injury, 'None' for no airbags, the
+# '-' of a '+'/'-' sign): read as missing only where the rest of the column says so (_context_missing). Every
+# reader leaves them as text, and _clean_strings decides per column.
+CONTEXT_NA = ("None", "none", "-")
+try:  # pandas' own default spellings (keep_default_na), which every reader here adds; 'None' among them
+    from pandas._libs.parsers import STR_NA_VALUES as _PANDAS_NA
+except ImportError:  # pragma: no cover - a pandas without the private constant
+    _PANDAS_NA = {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+                  "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
+READ_NA = sorted((set(NA_VALUES) | set(_PANDAS_NA)) - set(CONTEXT_NA))  # what the readers take as missing
 _PARQUET = (".parquet", ".pq")
 _JSONL = (".jsonl", ".ndjson", ".json")
 
@@ -212,7 +223,7 @@ def _clean_strings(df: pd.DataFrame) -> pd.DataFrame:
     Columns pyarrow read as strings stay Arrow-backed strings (vectorised, and a fraction of the memory of
     Python string objects); other non-numeric columns (mixed JSON values) become cleaned Python objects.
     """
-    na = list(NA_VALUES)
+    na = READ_NA
     for col in df.columns:
         s = df[col]
         if isinstance(s.dtype, pd.StringDtype):
@@ -223,15 +234,37 @@ def _clean_strings(df: pd.DataFrame) -> pd.DataFrame:
             stripped = stripped.where(~stripped.isin(na), np.nan)
         else:
             continue
+        stripped = _context_missing(stripped)
         present = stripped.dropna()
-        # a column that was numeric apart from blanks / '?' becomes numeric again (tried on a sample first)
-        if len(present) and pd.to_numeric(present.head(200), errors="coerce").notna().all():
+        # a column that was numeric apart from blanks / '?' becomes numeric again (tried on a sample first);
+        # one with nothing but missing values is what the reader makes of an empty column: float NaN
+        if not len(present) or _all_numbers(present.head(200)):
             converted = pd.to_numeric(stripped, errors="coerce")
             if converted.notna().sum() == len(present):
                 df[col] = converted
                 continue
         df[col] = stripped
     return df
+
+
+def _all_numbers(values: pd.Series) -> bool:
+    return bool(pd.to_numeric(values, errors="coerce").notna().all())
+
+
+def _context_missing(s: pd.Series) -> pd.Series:
+    """The column with its CONTEXT_NA cells made missing where they mean a missing value: 'None', 'none' and
+    '-' in a column whose other values are numbers (or that holds nothing else); '-' also in a text column,
+    unless the column holds '+' as well (a sign). Elsewhere 'none' / 'None' are a value like any other: a
+    class of the target, a level of a category."""
+    words = s.isin(CONTEXT_NA)
+    if not words.any():
+        return s
+    others = s[~words].dropna()
+    if not len(others) or (_all_numbers(others.head(200)) and _all_numbers(others)):
+        return s.mask(words)
+    if (others == "+").any():
+        return s
+    return s.mask(s == "-")
 
 
 def _read_csv_file_directly(path: str, sep: str | None, encoding: str | None) -> pd.DataFrame | None:
@@ -262,7 +295,7 @@ def _read_csv_file_directly(path: str, sep: str | None, encoding: str | None) ->
     df = _stream_csv(p, separator) if p.stat().st_size > STREAM_BYTES else None
     if df is None:
         try:
-            df = pd.read_csv(p, sep=separator, engine="pyarrow", na_values=NA_VALUES, keep_default_na=True)
+            df = pd.read_csv(p, sep=separator, engine="pyarrow", na_values=READ_NA, keep_default_na=False)
         except Exception:
             return None
     if df.shape[1] >= 2 and len(df):
@@ -281,15 +314,10 @@ def _stream_csv(path: Path, separator: str) -> pd.DataFrame | None:
     first block; a later block that does not fit them (None) sends the file to the whole-file reader."""
     import pyarrow as pa
     from pyarrow import csv as pacsv
-    try:  # pandas' own missing-value spellings, which the whole-file reader adds (keep_default_na)
-        from pandas._libs.parsers import STR_NA_VALUES
-    except ImportError:
-        STR_NA_VALUES = set()
-    nulls = sorted(set(NA_VALUES) | set(STR_NA_VALUES))
     try:
         reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=STREAM_BLOCK),
                                 parse_options=pacsv.ParseOptions(delimiter=separator),
-                                convert_options=pacsv.ConvertOptions(null_values=nulls, strings_can_be_null=True))
+                                convert_options=pacsv.ConvertOptions(null_values=READ_NA, strings_can_be_null=True))
         table = pa.Table.from_batches(list(reader), schema=reader.schema)
     except Exception:  # pyarrow.ArrowInvalid: a value later in the file that the first block's types reject
         return None
@@ -323,10 +351,10 @@ def read_table(path: str, sep: str | None = None, encoding: str | None = None, s
             df_sep = separator
             try:
                 df = pd.read_csv(io.BytesIO(text.encode("utf-8")), sep=separator, engine="pyarrow",
-                                 na_values=NA_VALUES, keep_default_na=True)
+                                 na_values=READ_NA, keep_default_na=False)
             except Exception:  # pyarrow is strict about ragged rows; the C parser says what is wrong
-                df = pd.read_csv(io.StringIO(text), sep=separator, na_values=NA_VALUES,
-                                 keep_default_na=True, skipinitialspace=True)
+                df = pd.read_csv(io.StringIO(text), sep=separator, na_values=READ_NA,
+                                 keep_default_na=False, skipinitialspace=True)
                 _check_index(df, label)
     except DataError:
         raise

@@ -36,10 +36,7 @@ SUBSET = [
     ("hepatic_injury", "wide (377 columns), tiny; one class is spelled 'none'"),
     ("births_dash", "messy: '-' written for missing values"),
 ]
-KNOWN = {  # gauntlet findings not fixed yet: strict, so a fix shows up as XPASS and the mark is removed
-    "hepatic_injury": "the class 'none' (no injury) is read as a missing target: 85 rows dropped, 3 classes "
-                      "become 2, held-out ROC AUC below the baseline's",
-}
+KNOWN: dict[str, str] = {}  # gauntlet findings not fixed yet: strict xfail, so a fix shows up as XPASS
 MAIN = {"binary": "roc_auc", "multiclass": "f1_macro", "regression": "r2"}
 SKLEARN_BUILT = {"digits", "linnerud"}
 
