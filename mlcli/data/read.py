@@ -141,16 +141,42 @@ def _decode(raw: bytes, encoding: str | None, label: str) -> str:
     return raw.decode("cp1252", errors="replace")  # the usual non-UTF-8 spreadsheet export
 
 
+WHITESPACE = r"\s+"  # the separator of a table whose fields are separated by runs of blanks (pandas' regex)
+
+
 def sniff_separator(sample: str) -> str:
+    """The separator of a CSV/TSV sample: comma, semicolon, tab or pipe, or runs of blanks (WHITESPACE) when
+    none of those gives a table and splitting every line on blanks does (a UCI-style space-separated file)."""
     lines = [ln for ln in sample.splitlines()[:50] if ln.strip()]
     if not lines:
         return ","
     try:
-        return csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|").delimiter
+        found = csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|").delimiter
     except csv.Error:
         counts = {sep: lines[0].count(sep) for sep in ",;\t|"}
         best = max(counts, key=counts.get)
-        return best if counts[best] else ","
+        found = best if counts[best] else ","
+    if _blank_separated(lines) and not any(_consistent(lines, sep) for sep in ",;\t|"):
+        return WHITESPACE
+    return found
+
+
+def _consistent(lines: list[str], sep: str) -> bool:
+    """Whether ``sep`` cuts the sample's records (quoted fields as CSV has them) into the same number of fields,
+    at least two. The last line is left out: a sample may end part-way through a record."""
+    try:
+        counts = {len(fields) for fields in csv.reader(lines[:-1] if len(lines) > 2 else lines, delimiter=sep)}
+    except csv.Error:
+        return False
+    return len(counts) == 1 and counts.pop() >= 2
+
+
+def _blank_separated(lines: list[str]) -> bool:
+    """Whether every line of the sample (the last, which may be cut, aside) splits on blanks into the same number
+    of fields, at least two."""
+    body = lines[:-1] if len(lines) > 2 else lines
+    counts = {len(ln.split()) for ln in body}
+    return len(lines) > 1 and len(counts) == 1 and counts.pop() >= 2
 
 
 def text_lines(text: str) -> Iterator[str]:
@@ -175,8 +201,8 @@ def _records(lines: Iterable[str], sep: str) -> Iterator[tuple[int, list[str]]]:
     else:  # a regular expression, as pandas takes a separator longer than one character
         pattern = re.compile(sep)
         for number, line in enumerate(lines, 1):
-            if line.strip():
-                yield number, pattern.split(line.rstrip("\r\n"))
+            if line.strip():  # runs of blanks: those at either end of a line separate nothing (as in pandas)
+                yield number, line.split() if sep == WHITESPACE else pattern.split(line.rstrip("\r\n"))
 
 
 def check_header(lines: Iterable[str], sep: str, label: str) -> None:
