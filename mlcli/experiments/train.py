@@ -155,7 +155,7 @@ def train(req: TrainRequest, notify: Notify = quiet, stdin: Any = None) -> Train
     t1 = time.perf_counter()
     tuning = _tune_threshold(req, pipeline, rows, name, notify) if auto_threshold else None
     notify(f"fitting {name} on {len(rows.X_train)} rows, {len(ds.schema.used)} columns ({ds.task})")
-    _fit(pipeline, rows.X_train, rows.y_train, name)
+    _fit(pipeline, rows.X_train, rows.y_train, name, notify)
     t_fit = time.perf_counter() - t1
     stopping = stopping_of(pipeline.steps[-1][1])
     if stopping:
@@ -285,9 +285,12 @@ def _holdout(req: TrainRequest, ds: Dataset, y: np.ndarray, classes: list[Any]) 
     return Holdout(X_train, X_test, y_train, y_test)
 
 
-def _fit(pipeline: Any, X: pd.DataFrame, y: np.ndarray, model: str) -> None:
+def _fit(pipeline: Any, X: pd.DataFrame, y: np.ndarray, model: str, notify: Notify = quiet) -> None:
+    """The fit, with its progress on stderr once it runs a few seconds (models.fit_progress)."""
+    from mlcli.models.fit_progress import fit_with_progress, wanted
+
     try:
-        pipeline.fit(X, y)
+        fit_with_progress(pipeline, X, y, f"fitting {model} on {len(X):,} rows", wanted(notify))
     except ValueError as exc:
         raise _fit_error(exc, model) from exc
 

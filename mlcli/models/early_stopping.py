@@ -245,8 +245,9 @@ def _fit_lightgbm(est, X, y, weight, a, v, rounds, params):
     evals = {"eval_X": (X[v],), "eval_y": (y[v],)} if "eval_X" in names else {"eval_set": [(X[v], y[v])]}
     if weight is not None:
         evals["eval_sample_weight"] = [np.asarray(weight)[v]]
-    est.fit(X, y, sample_weight=_zero_on(v, len(y), weight), callbacks=[lgb.early_stopping(rounds, verbose=False)],
-            **evals, **params)
+    params = dict(params)  # a progress callback given to fit (models.fit_progress) runs beside early stopping's
+    callbacks = [lgb.early_stopping(rounds, verbose=False), *(params.pop("callbacks", None) or [])]
+    est.fit(X, y, sample_weight=_zero_on(v, len(y), weight), callbacks=callbacks, **evals, **params)
 
 
 def _fit_catboost(est, X, y, weight, a, v, rounds, params):

@@ -39,6 +39,7 @@ from mlcli.experiments.cv.runner import Work, execute
 from mlcli.experiments.train import bundle_meta
 from mlcli.explain.native import native_importances
 from mlcli.models.build import build_pipeline, default_threads
+from mlcli.models.fit_progress import close_bar, fit_with_progress, wanted
 from mlcli.models.registry import MODELS, get_spec
 
 
@@ -120,6 +121,7 @@ def _run(req: CVRequest, jobs: int, threads: int, client: Any, notify: Notify,
             raise ConfigError("no model finished its folds, so there is no best model to save with --save-best")
         if not best.best:
             warn(notify, f"the baseline scores better than every model; saving the best model, {best.candidate.label}")
+        close_bar(progress)  # the refit shows its own progress line (models.fit_progress)
         try:
             result.saved = save_best(req, ds, y, classes, best, result, notify)
         except KeyboardInterrupt:  # the bundle write is atomic: nothing half-written is left
@@ -219,7 +221,7 @@ def save_best(req: CVRequest, ds: Dataset, y: np.ndarray, classes: list[Any], be
     config = best.candidate.config(req, req.threads or default_threads())
     notify(f"refitting {best.candidate.label} on all {len(y)} rows for --save-best")
     pipeline = build_pipeline(ds.schema, config)
-    pipeline.fit(ds.X, y)
+    fit_with_progress(pipeline, ds.X, y, f"refitting {best.candidate.label} on {len(y):,} rows", wanted(notify))
     threshold = 0.5 if ds.task == "binary" else None
     train_report = measure(pipeline, ds.X, y, ds.task, classes, threshold)
     meta = bundle_meta(ds, config, classes, threshold, best.mean, train_report.metrics,

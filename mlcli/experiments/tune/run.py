@@ -29,6 +29,7 @@ from mlcli.experiments.tune.request import TuneRequest
 from mlcli.experiments.tune.result import TuneResult
 from mlcli.experiments.tune.search import PRUNE_AFTER, Folds, Search, TrialProgress, TrialRow, best_row
 from mlcli.models.build import ModelConfig, build_pipeline, default_threads
+from mlcli.models.fit_progress import close_bar
 from mlcli.models.registry import MODELS, get_spec
 from mlcli.models.space import defaults_in_space, describe, require_space, searched, space_for
 
@@ -99,6 +100,7 @@ def _run(req: TuneRequest, t0: float, client: Any, notify: Notify, progress: Tri
             result.warnings.append(f"the trials were not kept for --resume: {link.error}")
     result.seconds = time.perf_counter() - t0
     if req.save_best and not search.interrupted and best is not None:
+        close_bar(progress)  # the refit shows its own progress line (models.fit_progress)
         try:
             result.saved = save_tuned(cvreq, ds, y, classes, best, result, notify)
         except KeyboardInterrupt:  # the bundle write is atomic: nothing half-written is left
