@@ -21,6 +21,7 @@ skipped, nothing is downloaded.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import sys
@@ -181,11 +182,27 @@ def build_frame(spec: Spec, frame: Frame, cache: Path) -> dict:
         target = cache / f"{spec.name}{part}.{ext}"
         tmp = target.with_name(target.name + ".tmp")
         frame.writer(rows, tmp)
+        check_records(tmp, len(rows), rows.shape[1])
         os.replace(tmp, target)  # a run reading the cache never sees half a file
     st = stats(df, spec, [v for v in labels if v != "<NA>"])
     st["rows"] = int(len(df))
     return {**st, "train_rows": int((~mask).sum()), "test_rows": int(mask.sum()),
             "test_labelled": int(df.loc[mask, spec.target].notna().sum())}
+
+
+def check_records(path: Path, rows: int, columns: int) -> None:
+    """A built table read back with Python's csv module: one record per row of the frame, each with a field per
+    column (a header repeated mid-file aside). A writer that leaves a line break or a carriage return unquoted
+    inside a value cuts its record in two (DataFrame.to_csv does with a bare \\r: the first trump_tweets build),
+    and the file would then test a reader on a fault the published data does not have."""
+    with open(path, encoding="utf-8", newline="") as fh:
+        records = [r for r in csv.reader(fh) if r]
+    header, body = records[0], [r for r in records[1:] if r != records[0]]
+    ragged = sum(len(r) != len(header) for r in body)
+    if len(header) != columns or len(body) != rows or ragged:
+        raise RuntimeError(f"{path.name}: written as {len(body)} records ({ragged} with other than the header's "
+                           f"{len(header)} fields) for {rows} rows of {columns} columns; the writer must quote "
+                           "values that hold a separator, a quote or a line break")
 
 
 def build(spec: Spec, cache: Path) -> dict:

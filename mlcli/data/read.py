@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlcli.data.records import ATTR, merged_rows
+from mlcli.data.records import ATTR, CR_MARK, mend_bare_returns, mended_warning, merged_rows, short_records
 from mlcli.errors import DataError, first_line, quote_list
 
 # Spellings of a missing value; with pandas' own defaults (READ_NA), missing in any column, except CONTEXT_NA.
@@ -359,6 +359,7 @@ def read_table(path: str, sep: str | None = None, encoding: str | None = None, s
         return _finish_frame(fast, path)
     raw, label = _read_source(path, stdin)
     df_sep = None  # the separator of a CSV/TSV read here, for the check of merged rows
+    notes: list[str] = []  # what reading found wrong with the records (data.records), for the caller to tell
     if not raw.strip():
         raise DataError(f"{label} is empty")
     lower = label.lower()
@@ -375,13 +376,7 @@ def read_table(path: str, sep: str | None = None, encoding: str | None = None, s
                 separator = "\t"
             check_header(text_lines(text), separator, label)
             df_sep = separator
-            try:
-                df = pd.read_csv(io.BytesIO(text.encode("utf-8")), sep=separator, engine="pyarrow",
-                                 na_values=READ_NA, keep_default_na=False)
-            except Exception:  # pyarrow is strict about ragged rows; the C parser says what is wrong
-                df = pd.read_csv(io.StringIO(text), sep=separator, na_values=READ_NA,
-                                 keep_default_na=False, skipinitialspace=True)
-                _check_index(df, label)
+            df, notes = _parse_text(text, separator, label)
     except DataError:
         raise
     except (pd.errors.ParserError, ValueError, UnicodeError) as exc:
@@ -395,10 +390,48 @@ def read_table(path: str, sep: str | None = None, encoding: str | None = None, s
                         "(use --sep if the separator is unusual)")
     if len(df) == 0:
         raise DataError(f"{label} has a header but no data rows")
-    return _finish_frame(df, label, df_sep)
+    return _finish_frame(df, label, df_sep, notes)
 
 
-def _finish_frame(df: pd.DataFrame, label: str, sep: str | None = None) -> pd.DataFrame:
+def _parse_text(text: str, separator: str, label: str) -> tuple[pd.DataFrame, list[str]]:
+    """The table in ``text`` and the warnings about its records. pyarrow reads a well-formed table; one it
+    refuses (records with more or fewer fields than the header) goes to pandas' C parser, which says what is
+    wrong with a record too long and fills one too short with missing values: those are counted, and records
+    cut in two by a stray carriage return are mended (data.records)."""
+    try:
+        return _pyarrow_text(text, separator), []
+    except Exception:  # noqa: BLE001 - pyarrow is strict about ragged rows
+        pass
+    mended = mend_bare_returns(text, separator)
+    if mended is not None:
+        marked, cut = mended
+        try:
+            df = _pyarrow_text(marked, separator)
+        except Exception:  # noqa: BLE001
+            df = _c_parser_text(marked, separator, label)
+        for col in df.columns:
+            if isinstance(df[col].dtype, pd.StringDtype) or df[col].dtype == object:
+                df[col] = df[col].str.replace(CR_MARK, "\r", regex=False)
+        return df, [mended_warning(label, cut, df.shape[1])]
+    df = _c_parser_text(text, separator, label)
+    short = short_records(text, separator, label)
+    return df, [short] if short else []
+
+
+def _pyarrow_text(text: str, separator: str) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(text.encode("utf-8")), sep=separator, engine="pyarrow", na_values=READ_NA,
+                       keep_default_na=False)
+
+
+def _c_parser_text(text: str, separator: str, label: str) -> pd.DataFrame:
+    df = pd.read_csv(io.StringIO(text), sep=separator, na_values=READ_NA, keep_default_na=False,
+                     skipinitialspace=True)
+    _check_index(df, label)
+    return df
+
+
+def _finish_frame(df: pd.DataFrame, label: str, sep: str | None = None, notes: list[str] | None = None
+                  ) -> pd.DataFrame:
     sep = df.attrs.pop("mlcli_sep", sep)
     names = [str(c).strip().lstrip("\ufeff") for c in df.columns]
     df.columns = names
@@ -407,7 +440,7 @@ def _finish_frame(df: pd.DataFrame, label: str, sep: str | None = None) -> pd.Da
         raise DataError(f"{label} has duplicate column names: {quote_list(dupes)}; give every column its own name")
     merged = merged_rows(df, sep, label) if sep else None
     df = _clean_strings(df)
-    df.attrs[ATTR] = [merged] if merged else []
+    df.attrs[ATTR] = [*(notes or []), *([merged] if merged else [])]
     return df
 
 

@@ -1,4 +1,5 @@
-"""Rows that a quote merged into the value before them.
+"""Records that do not match the lines they come from: rows a quote merged into the value before them, and rows
+cut short (a carriage return outside quotes ends a record early).
 
 A field that opens with a quote that is never closed where its row ends (an SMS that begins with `"`) runs
 on, over line ends and separators, to the next quote in the file: every row in between becomes part of that
@@ -10,10 +11,16 @@ the table has a numeric column and a known level where it has a column of few le
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+
 import numpy as np
 import pandas as pd
 
 ATTR = "mlcli_read_warnings"  # where read_table leaves the warnings on the frame for the caller to tell
+CR_MARK = "\ue000"  # stands in for a carriage return inside a value while a mended file is parsed
+_BARE_CR = re.compile(r"\r(?!\n)")
 
 
 def merged_rows(df: pd.DataFrame, sep: str, label: str) -> str | None:
@@ -77,3 +84,66 @@ def _row_like(line: str, sep: str, checks: list) -> bool:
         elif field not in check:
             return False
     return tested > 0
+
+
+# ------------------------------------------------------------------------------------------- short records
+
+
+def _field_counts(text: str, sep: str) -> tuple[int, list[tuple[int, int]]]:
+    """(fields of the header, [(line where it starts, fields)] of each non-blank record after it), records cut
+    as pandas and Python's csv module cut them: a line ends at \n, \r\n or a lone \r outside quotes."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, skipinitialspace=True)
+    header, counts, start = None, [], 1
+    for fields in reader:
+        if fields and not (len(fields) == 1 and not fields[0].strip()):
+            if header is None:
+                header = len(fields)
+            else:
+                counts.append((start, len(fields)))
+        start = reader.line_num + 1
+    return header or 0, counts
+
+
+def mend_bare_returns(text: str, sep: str) -> tuple[str, int] | None:
+    """A file whose records some carriage returns (\r not followed by \n, outside quotes) cut in two, with those
+    returns marked (CR_MARK) so that they stay inside their values, and how many records they cut; None when
+    the file has no such return, or when marking them does not give every record the header's fields."""
+    if len(sep) != 1 or "\r" not in text or CR_MARK in text or not _BARE_CR.search(text):
+        return None
+    try:
+        header, before = _field_counts(text, sep)
+        marked = _BARE_CR.sub(CR_MARK, text)
+        width, after = _field_counts(marked, sep)
+    except csv.Error:
+        return None
+    if width != header or any(n != header for _, n in after) or len(after) >= len(before):
+        return None
+    return marked, len(before) - len(after)
+
+
+def mended_warning(label: str, cut: int, width: int) -> str:
+    return (f"{label}: {cut} value(s) hold a carriage return (\\r) outside quotes, which in CSV ends a record "
+            "(cutting it in two, the values after the return under the wrong columns); read as part of their "
+            f"values, as then every record has the header's {width} fields; quote values that hold line breaks")
+
+
+def short_records(text: str, sep: str, label: str) -> str | None:
+    """A warning counting the records with fewer fields than the header (pandas fills the fields they lack with
+    missing values, so any values after a break sit under the wrong columns), naming the likely cause; None
+    when there are none."""
+    if len(sep) != 1:
+        return None
+    try:
+        header, counts = _field_counts(text, sep)
+    except csv.Error:
+        return None
+    short = [(line, n) for line, n in counts if n < header]
+    if not short:
+        return None
+    line, n = short[0]
+    bare = sum(1 for _ in _BARE_CR.finditer(text))
+    cause = (f"; the file has {bare} carriage return(s) (\\r) that are not part of a line end: outside quotes, "
+             "each ends a record, cutting it in two" if bare else "")
+    return (f"{label}: {len(short):,} record(s) have fewer fields than the header's {header} (the first at line "
+            f"{line:,}, with {n}), so the fields they lack were read as missing{cause}; quote values that hold a "
+            "separator, a quote or a line break")
