@@ -97,7 +97,7 @@ def build_pipeline(schema: Schema, config: ModelConfig):
         from mlcli.text.columns import text_pipeline_input
 
         return Pipeline([("preprocess", text_pipeline_input(schema, spec.name, estimator)), ("model", estimator)])
-    pre = build_preprocessor(schema, config.preprocess, scale=scale,
+    pre = build_preprocessor(schema, model_preprocess(spec, config.preprocess), scale=scale,
                              native_categorical=spec.native_categorical, dense=spec.dense)
     return Pipeline([("preprocess", pre), *_dense_step(spec), ("model", estimator)])
 
@@ -112,6 +112,16 @@ def _calibrated(estimator: Any, spec: Any, schema: Schema, config: ModelConfig, 
                           "shares are not the data's; use --class-weight balanced, or --calibrate alone with "
                           "--threshold auto")
     return calibrated(estimator, config.calibrate, config.seed)
+
+
+def model_preprocess(spec: Any, options: PreprocessOptions) -> PreprocessOptions:
+    """The preprocessing options as this model takes them: its own cap on the TF-IDF vocabulary, if lower."""
+    cap = spec.text_vocabulary
+    if cap is None or options.text_max_features <= cap:
+        return options
+    from dataclasses import replace
+
+    return replace(options, text_max_features=cap)
 
 
 def _dense_step(spec: Any) -> list[tuple[str, Any]]:
@@ -198,8 +208,9 @@ def _resampling_pipeline(schema: Schema, config: ModelConfig, spec, scale: str, 
     if rspec.synthesises and spec.native_categorical and n_cat:
         raise ConfigError(f"balance method '{rspec.name}' cannot synthesise CatBoost's raw categorical columns; "
                           "use --balance oversample or --class-weight balanced with catboost")
-    pre = build_preprocessor(schema, config.preprocess, scale=scale, native_categorical=spec.native_categorical,
-                             dense=spec.dense or rspec.synthesises, ordinal_categorical=coded)
+    pre = build_preprocessor(schema, model_preprocess(spec, config.preprocess), scale=scale,
+                             native_categorical=spec.native_categorical, dense=spec.dense or rspec.synthesises,
+                             ordinal_categorical=coded)
     sampler = make_resampler(rspec, balance_params, seed=config.seed, ratio=config.ratio,
                              categorical_features=list(range(n_cat)) if coded else None)
     steps = [("preprocess", pre), ("resample", CheckedSampler(sampler, rspec.name, rspec.neighbours))]

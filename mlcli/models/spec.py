@@ -34,6 +34,10 @@ class ModelSpec:
     # or native (the estimator's own early_stopping parameter); None: never
     early_stopping: str | None = None
     native_categorical: bool = False  # takes raw categorical columns (CatBoost)
+    # TF-IDF terms kept per text column at most (None: PreprocessOptions.text_max_features, 20,000): CatBoost's
+    # oblivious trees weigh every column at every split, so a 20,000-term vocabulary ran past 10 minutes on
+    # the gauntlet's 7,600-row news file (benchmarks/gauntlet)
+    text_vocabulary: int | None = None
     calibrate: bool = False  # classifier gets probabilities through CalibratedClassifierCV
     class_weight: str | None = "class_weight"  # how it takes class weights: its parameter, or "sample_weight"
     fast: bool = False  # member of the 'fast' set
