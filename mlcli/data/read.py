@@ -10,14 +10,22 @@ import io
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from mlcli.data.records import ATTR, CR_MARK, mend_bare_returns, mended_warning, merged_rows, short_records
+from mlcli.data.records import (
+    ATTR,
+    CR_MARK,
+    find_merged,
+    lines_as_records,
+    mend_bare_returns,
+    mended_warning,
+    short_records,
+)
 from mlcli.errors import DataError, first_line, quote_list
 
 # Spellings of a missing value; with pandas' own defaults (READ_NA), missing in any column, except CONTEXT_NA.
@@ -356,7 +364,7 @@ def read_table(path: str, sep: str | None = None, encoding: str | None = None, s
         raise DataError(f"file not found: {path}")
     fast = _read_csv_file_directly(path, sep, encoding)
     if fast is not None:
-        return _finish_frame(fast, path)
+        return _finish_frame(fast, path, text=lambda: _file_text(path))
     raw, label = _read_source(path, stdin)
     df_sep = None  # the separator of a CSV/TSV read here, for the check of merged rows
     notes: list[str] = []  # what reading found wrong with the records (data.records), for the caller to tell
@@ -390,7 +398,7 @@ def read_table(path: str, sep: str | None = None, encoding: str | None = None, s
                         "(use --sep if the separator is unusual)")
     if len(df) == 0:
         raise DataError(f"{label} has a header but no data rows")
-    return _finish_frame(df, label, df_sep, notes)
+    return _finish_frame(df, label, df_sep, notes, text=(lambda: text) if df_sep else None)
 
 
 def _parse_text(text: str, separator: str, label: str) -> tuple[pd.DataFrame, list[str]]:
@@ -430,18 +438,39 @@ def _c_parser_text(text: str, separator: str, label: str) -> pd.DataFrame:
     return df
 
 
-def _finish_frame(df: pd.DataFrame, label: str, sep: str | None = None, notes: list[str] | None = None
-                  ) -> pd.DataFrame:
+def _finish_frame(df: pd.DataFrame, label: str, sep: str | None = None, notes: list[str] | None = None,
+                  text: Callable[[], str] | None = None) -> pd.DataFrame:
+    """Column names checked, rows a stray quote merged counted (or mended, given the file's ``text``), text
+    cells cleaned; the warnings left in ``df.attrs[ATTR]``."""
     sep = df.attrs.pop("mlcli_sep", sep)
+    notes = list(notes or [])
+    _name_columns(df, label)
+    merged = find_merged(df, sep) if sep else None
+    if merged is not None:
+        mended = lines_as_records(text(), sep) if text is not None else None
+        if mended is None:
+            notes.append(merged.warning(label))
+        else:  # a quote that opens a value and never closes on its line is an ordinary character
+            csv_text, lines, width = mended
+            df = _pyarrow_text(csv_text, sep)
+            _name_columns(df, label)
+            notes.append(merged.mended_warning(label, lines, len(df), width))
+    df = _clean_strings(df)
+    df.attrs[ATTR] = notes
+    return df
+
+
+def _name_columns(df: pd.DataFrame, label: str) -> None:
     names = [str(c).strip().lstrip("\ufeff") for c in df.columns]
     df.columns = names
     dupes = [n for n, k in Counter(names).items() if k > 1]  # linear: 10,000 columns are not 10^8 comparisons
     if dupes:
         raise DataError(f"{label} has duplicate column names: {quote_list(dupes)}; give every column its own name")
-    merged = merged_rows(df, sep, label) if sep else None
-    df = _clean_strings(df)
-    df.attrs[ATTR] = [*(notes or []), *([merged] if merged else [])]
-    return df
+
+
+def _file_text(path: str) -> str:
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        return fh.read()
 
 
 def fingerprint(df: pd.DataFrame) -> str:

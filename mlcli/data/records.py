@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -23,8 +24,42 @@ CR_MARK = "\ue000"  # stands in for a carriage return inside a value while a men
 _BARE_CR = re.compile(r"\r(?!\n)")
 
 
+@dataclass
+class Merged:
+    """Values that swallowed lines looking like rows: how many, and the first (data row, column, its start)."""
+
+    swallowed: int
+    cells: int
+    row: int
+    col: str
+    start: str
+    records: int  # records read
+
+    def warning(self, label: str) -> str:
+        return (f"{label}: {self.swallowed} line(s) that look like rows were read as part of {self.cells} "
+                f"value(s), so {self.records:,} records were read where the file has about "
+                f"{self.records + self.swallowed:,}: {self._first()} opens with a quote that is not closed where "
+                "its row ends, and runs on to the next quote; double that quote (\"\") or remove it")
+
+    def mended_warning(self, label: str, lines: int, records: int, width: int) -> str:
+        return (f"{label}: {lines} line(s) have a value that opens with a quote and does not close it on that line "
+                f"(the first: {self._first()}); read as CSV, it runs on to the next quote, swallowing "
+                f"{self.swallowed} line(s) that look like rows; read instead with that quote as an ordinary "
+                f"character, as every line then has the header's {width} fields: {records:,} records, one per "
+                "line; double that quote (\"\") or remove it")
+
+    def _first(self) -> str:
+        return f"the value of '{self.col}' in data row {self.row + 1:,} (starting {self.start!r})"
+
+
 def merged_rows(df: pd.DataFrame, sep: str, label: str) -> str | None:
     """A warning naming the values that swallowed whole rows, or None."""
+    found = find_merged(df, sep)
+    return found.warning(label) if found else None
+
+
+def find_merged(df: pd.DataFrame, sep: str) -> Merged | None:
+    """The values of ``df`` (read with separator ``sep``) that swallowed lines looking like rows, or None."""
     if len(sep) != 1 or df.shape[1] < 2:
         return None
     first, cells, swallowed = None, 0, 0
@@ -46,11 +81,41 @@ def merged_rows(df: pd.DataFrame, sep: str, label: str) -> str | None:
     if first is None:
         return None
     row, col, value = first
-    start = value.split("\n")[0][:30]
-    return (f"{label}: {swallowed} line(s) that look like rows were read as part of {cells} value(s), so "
-            f"{len(df):,} records were read where the file has about {len(df) + swallowed:,}: the value of "
-            f"'{col}' in data row {row + 1:,} (starting {start!r}) opens with a quote that is not closed where its "
-            "row ends, and runs on to the next quote; double that quote (\"\") or remove it")
+    return Merged(swallowed, cells, row, col, value.split("\n")[0][:30], len(df))
+
+
+def lines_as_records(text: str, sep: str) -> tuple[str, int, int] | None:
+    """The file as standard CSV (separator ``sep``) with one record per non-blank line, when every line gives the
+    header's number of fields: read as CSV where its quotes close within the line, else with quotes taken as
+    ordinary characters. (the CSV text, how many lines were read the second way, the number of fields); None
+    when some line gives another number of fields either way (a quoted value over several lines, legitimately
+    or not, or a ragged row)."""
+    if len(sep) != 1:
+        return None
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=sep, lineterminator="\n")
+    width, literal, records = None, 0, 0
+    for line in io.StringIO(text, newline="\n"):
+        body = line.rstrip("\r\n")
+        if not body.strip():
+            continue
+        reader = csv.reader([body, ""], delimiter=sep, skipinitialspace=True)
+        try:
+            fields = next(reader)
+            closed = reader.line_num == 1
+        except csv.Error:
+            closed = False
+        if not closed or (width is not None and len(fields) != width):
+            fields = body.split(sep)
+            literal += 1
+        width = width or len(fields)
+        if len(fields) != width:
+            return None
+        writer.writerow(fields)
+        records += 1
+    if not literal or records < 2:
+        return None
+    return out.getvalue(), literal, width
 
 
 def _field_checks(df: pd.DataFrame) -> list:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlcli.data.dataset import Notify, encode_target, quiet, row_hashes
+from mlcli.data.dataset import Notify, encode_target, quiet, row_hashes, tell
 from mlcli.data.read import read_table
 from mlcli.data.schema import Schema, check_against_schema
 from mlcli.errors import ConfigError, DataError, did_you_mean
@@ -57,8 +57,10 @@ class _Data:
     label: str
 
 
-def _load_data(path: str, bundle: Bundle, sep: str | None, encoding: str | None, stdin: Any) -> _Data:
+def _load_data(path: str, bundle: Bundle, sep: str | None, encoding: str | None, stdin: Any,
+               notify: Notify = quiet) -> _Data:
     df = read_table(path, sep=sep, encoding=encoding, stdin=stdin)
+    tell(df, notify)
     label = path if path != "-" else "<stdin>"
     X = check_against_schema(df, bundle.schema, label)
     target = bundle.meta["target"]
@@ -126,7 +128,7 @@ def explain(req: ExplainRequest, notify: Notify = quiet, stdin: Any = None) -> E
     _check_data_given(req, method, row_mode, target)
     if (row_mode or method in ("shap", "all")) and needs_shap_package(pipeline):
         import_shap(f"SHAP for model '{model_name}'")  # fail before any work is done
-    data = _load_data(req.data, bundle, req.sep, req.encoding, stdin) if req.data else None
+    data = _load_data(req.data, bundle, req.sep, req.encoding, stdin, notify) if req.data else None
     if row_mode:
         assert data is not None
         return _explain_row(req, bundle, data, notify)

@@ -3,6 +3,7 @@ several lines legitimately (quoted text with line breaks) raise nothing."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import pandas as pd
@@ -25,17 +26,52 @@ def _names_tsv(path, broken_row: int | None):
     return path
 
 
-def test_a_stray_quote_that_swallows_rows_is_counted_and_named(tmp_path, mlcli):
+def test_a_stray_quote_in_a_tsv_is_read_one_record_per_line_and_said(tmp_path, mlcli):
+    """Every line of the file has the header's fields once the stray quote is an ordinary character: the file
+    is read so, one record per line (the SMS spam collection's held-out part), and each command says so."""
     path = _names_tsv(tmp_path / "names.tsv", broken_row=120)
     df = read_table(str(path))
-    assert len(df) < 300  # pandas merged rows: the reader must say so
+    expected = pd.read_csv(SAMPLE / "titanic.csv").iloc[:300]
+    assert len(df) == 300 and df["label"].tolist() == ["yes" if s else "no" for s in expected["Survived"]]
+    assert df["message"].iloc[120] == '"' + expected["Name"].iloc[120]
     (line,) = df.attrs[ATTR]
+    assert line.startswith(f"{path}: 1 line(s) have a value that opens with a quote and does not close it on that "
+                           "line (the first: the value of 'message' in data row 121 (starting ")
+    assert "read instead with that quote as an ordinary character, as every line then has the header's 2 " \
+           "fields: 300 records, one per line; double that quote" in line
+    r = mlcli("train", path, "--model", "logreg", "--no-leak-check", "-o", "b", "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    assert "mlcli: warning: " in r.stderr and "does not close it on that line" in r.stderr
+    assert any("does not close it on that line" in w for w in json.loads(r.stdout)["warnings"])
+    p = mlcli("predict", "b", path, "-f", "csv")
+    assert p.exit_code == 0 and "mlcli: warning: " in p.stderr and "300 records, one per line" in p.stderr
+    assert len(pd.read_csv(io.StringIO(p.stdout))) == 300
+    e = mlcli("evaluate", "b", path, "-f", "json")
+    assert e.exit_code == 0 and "300 records, one per line" in e.stderr
+    assert json.loads(e.stdout)["rows"] == 300
+    x = mlcli("explain", "b", path)
+    assert x.exit_code == 0 and "300 records, one per line" in x.stderr
+
+
+def test_a_stray_quote_that_cannot_be_read_around_is_counted_and_named(tmp_path, mlcli):
+    """The same file with a legitimate quoted message over two lines further up: its second line has one field,
+    so no reading gives one record per line; the file is read as CSV reads it and the swallowed rows are
+    counted, by train, predict and evaluate."""
+    path = _names_tsv(tmp_path / "names.tsv", broken_row=120)
+    lines = path.read_text().split("\n")
+    label, text = lines[11].split("\t")
+    lines[11] = f'{label}\t"{text}\nwho boarded at Southampton"'
+    path.write_text("\n".join(lines))
+    out = read_table(str(path))
+    assert len(out) < 300 and out["message"].iloc[10].endswith("\nwho boarded at Southampton")
+    (line,) = out.attrs[ATTR]
     assert "look like rows were read as part of 1 value" in line and "data row 121" in line
     assert "'message'" in line and "double that quote" in line
-    r = mlcli("train", path, "--model", "logreg", "--no-leak-check", "-f", "json")
-    assert r.exit_code == 0, r.stderr
-    assert "mlcli: warning: " in r.stderr and "look like rows" in r.stderr
-    assert any("look like rows" in w for w in json.loads(r.stdout)["warnings"])
+    r = mlcli("train", path, "--model", "logreg", "--no-leak-check", "-o", "b")
+    assert r.exit_code == 0 and "look like rows were read as part of 1 value" in r.stderr
+    for command in (["predict", "b", path], ["evaluate", "b", path]):
+        done = mlcli(*command)
+        assert done.exit_code == 0 and "look like rows were read as part of 1 value" in done.stderr
 
 
 def test_the_same_file_without_the_quote_is_quiet(tmp_path):

@@ -70,6 +70,8 @@ def test_short_records_that_cannot_be_mended_are_counted(tmp_path, mlcli):
     assert r.exit_code == 0 and "4 record(s) have fewer fields" in r.stderr
     e = mlcli("evaluate", "b", path)
     assert e.exit_code == 0 and "4 record(s) have fewer fields" in e.stderr
+    c = mlcli("cluster", path, "--k", "2")
+    assert c.exit_code == 0 and "4 record(s) have fewer fields" in c.stderr
 
 
 def test_a_cut_that_marking_cannot_explain_is_counted_with_its_cause(tmp_path):

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlcli.data.dataset import DataOptions, Notify, quiet
+from mlcli.data.dataset import DataOptions, Notify, quiet, tell
 from mlcli.data.schema import Schema
 from mlcli.errors import ConfigError, DataError, did_you_mean, first_line, quote_list
 
@@ -56,6 +56,7 @@ def load(req: UnsupervisedRequest, notify: Notify = quiet, stdin: Any = None, co
     from mlcli.data.schema import ColumnInfo, check_finite, prepare_frame
 
     df = read_table(req.data.path, sep=req.data.sep, encoding=req.data.encoding, stdin=stdin)
+    tell(df, notify)
     for col, flag in [(c, "--keep") for c in split_names(req.keep)] + ([(req.label, "--label")] if req.label else []):
         if col not in df.columns:
             raise DataError(f"{flag} column '{col}' not found{did_you_mean(col, df.columns)}; "
