@@ -4,6 +4,7 @@ and the check of new data against it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -100,14 +101,19 @@ def check_finite(frame: pd.DataFrame, columns: list[str], label: str = "the data
 
 
 def check_against_schema(df: pd.DataFrame, schema: Schema, label: str = "the data",
-                         rows: np.ndarray | None = None) -> pd.DataFrame:
-    """Check new data against a trained model's schema; return the feature frame or name what is wrong."""
+                         rows: np.ndarray | None = None, notify: Callable[[str], None] | None = None) -> pd.DataFrame:
+    """Check new data against a trained model's schema; return the feature frame or name what is wrong.
+
+    A column the model takes as numeric that holds text: with ``notify`` (predict, evaluate, explain), a few such
+    values (at most half of the column's) are read as missing, with a warning naming the column, the count and
+    an example (a level that only turns up in new rows: 'rotary' among the cylinder counts); a column of mostly
+    text is refused (probably the wrong file or column). Without ``notify`` any such value is refused."""
     missing = [c.name for c in schema.used if c.name not in df.columns]
     if missing:
         close = "".join(did_you_mean(m, df.columns) for m in missing[:1])
         raise SchemaError(f"{label} is missing {len(missing)} column(s) the model was trained on: "
                           f"{quote_list(missing)}{close}")
-    mistyped = []
+    mistyped, unread = [], []
     for info in schema.used:
         if info.role != "numeric":
             continue
@@ -116,10 +122,24 @@ def check_against_schema(df: pd.DataFrame, schema: Schema, label: str = "the dat
             continue
         values = s.dropna()
         bad = pd.to_numeric(values, errors="coerce").isna()
-        if bad.any():
-            mistyped.append(f"'{info.name}' should be numeric but holds values like '{values[bad].iloc[0]}'")
+        count = int(bad.sum())
+        if not count:
+            continue
+        example = values[bad].iloc[0]
+        if notify is None or 2 * count > len(values):
+            share = f" ({count:,} of its {len(values):,} values are not numbers)" if count > 1 else ""
+            mistyped.append(f"'{info.name}' should be numeric but holds values like '{example}'{share}")
+        else:
+            unread.append((info.name, count, len(values), example))
     if mistyped:
         raise SchemaError(f"{label} has column(s) of the wrong type: " + "; ".join(mistyped))
+    if unread:
+        from mlcli.data.dataset import warn  # dataset imports this module
+
+        for name, count, total, example in unread:
+            verb = "is not a number" if count == 1 else "are not numbers"
+            warn(notify, f"{label}: column '{name}' is numeric for the model but {count:,} of its {total:,} values "
+                         f"{verb} (like '{example}'); read as missing")
     X = prepare_frame(df, schema)
     check_finite(X, schema.by_role("numeric"), label, rows)
     return X

@@ -70,7 +70,7 @@ def evaluate(bundle_path: str, data_path: str, *, sep: str | None = None, encodi
         raise DataError(f"every row of {data_path} has a missing target '{target}'")
     label = data_path if data_path != "-" else "<stdin>"
     rows = np.flatnonzero(present) if missing else None  # an infinite value is named by its row in the file
-    X = check_against_schema(df, bundle.schema, label, rows)
+    X = check_against_schema(df, bundle.schema, label, rows, notify=notify)
     if bundle.task == "regression":
         check_finite(df, [target], label, rows)
     y = encode_target(df[target], bundle.task, bundle.classes)

@@ -62,7 +62,7 @@ def _load_data(path: str, bundle: Bundle, sep: str | None, encoding: str | None,
     df = read_table(path, sep=sep, encoding=encoding, stdin=stdin)
     tell(df, notify)
     label = path if path != "-" else "<stdin>"
-    X = check_against_schema(df, bundle.schema, label)
+    X = check_against_schema(df, bundle.schema, label, notify=notify)
     target = bundle.meta["target"]
     if target not in df.columns:
         return _Data(df, X, None, None, label)

@@ -28,7 +28,7 @@ def predict(bundle_path: str, data_path: str, *, keep: list[str] | None = None, 
     for col in keep_cols:
         if col not in df.columns:
             raise DataError(f"--keep column '{col}' not found{did_you_mean(col, df.columns)}")
-    X = check_against_schema(df, bundle.schema, data_path if data_path != "-" else "<stdin>")
+    X = check_against_schema(df, bundle.schema, data_path if data_path != "-" else "<stdin>", notify=notify)
     if bundle.task in UNSUPERVISED_TASKS:  # a cluster or reduce bundle: assign or transform the rows
         from mlcli.experiments.unsupervised.place import place_rows
 

@@ -58,7 +58,8 @@ RAGGED = "\n".join(line + (",extra" if i == 4 else "") for i, line in enumerate(
 TRAILING = GOOD.replace("\n", ",\n").replace("x1,x2,color,label,\n", "x1,x2,color,label\n")
 DUP = GOOD.replace("x1,x2,color,label", "x1,x1,color,label", 1)
 SPACED_DUP = GOOD.replace("x1,x2,color,label", "x1, x1 ,color,label", 1)
-NEW_X1_TEXT = GOOD.replace("\n-1.5,", "\nlots,", 1)
+NEW_X1_TEXT = "".join(f"lots{line[line.index(','):]}\n" if 0 < i < 30 else f"{line}\n"  # x1 mostly text
+                      for i, line in enumerate(GOOD.splitlines()))
 RARE = "x,z,y\n" + "".join(f"{i * 7 % 13},{i * 5 % 11},{'a' if i < 37 else 'b'}\n" for i in range(40))  # 3 'b'
 
 SITES = GOOD.replace("x1,x2,color,label", "x1,x2,site,label", 1)
@@ -237,7 +238,7 @@ CASES = [
          {"n.csv": GOOD.replace("x1,x2,color,label", "a1,x2,colour,label", 1)},
          "is missing 2 column(s) the model was trained on: x1, color"),
     Case("predict-wrong-type", ["predict", "{bundle}", "n.csv"], {"n.csv": NEW_X1_TEXT},
-         "'x1' should be numeric but holds values like 'lots'"),
+         "'x1' should be numeric but holds values like 'lots' (29 of its 40 values are not numbers)"),
     Case("predict-inf", ["predict", "{bundle}", "n.csv"], {"n.csv": _binary_csv(cell="inf")},
          "column 'x2' of n.csv holds an infinite value (row 1: inf)"),
     Case("predict-extra-field", ["predict", "{bundle}", "x.csv"], {"x.csv": EXTRA}, "line 2 has 5 fields"),
