@@ -62,6 +62,7 @@ def cv(
     ] = None,
     ratio: o.Ratio = None,
     log_target: o.LogTarget = False,
+    calibrate: o.Calibrate = None,
     leak_check: o.LeakCheck = True,
     plot: Annotated[Optional[str], typer.Option(
         "--plot", help="Also draw the figures into this directory: leaderboard chart, every model's out-of-fold "
@@ -92,6 +93,7 @@ def cv(
     from mlcli.experiments.cv.request import CVRequest, parse_grid, split_names
     from mlcli.experiments.cv.run import run_cv
     from mlcli.features.preprocess import PreprocessOptions
+    from mlcli.models.calibrate import parse_calibrate
     from mlcli.models.estimators import parse_params
     from mlcli.models.resamplers import parse_ratio
     from mlcli.render.cv import FoldProgress
@@ -106,7 +108,7 @@ def cv(
         groups=groups, metric=metric, grid=parse_grid(grid), jobs=jobs, threads=threads, scheduler=scheduler,
         timeout=timeout, oof=bool(oof or plot or report), train_scores=train_scores, save_best=save_best,
         balance=split_names(balance) or None, ratio=parse_ratio(ratio), log_target=log_target, leak_check=leak_check,
-        learning_curve=learning_curve,
+        learning_curve=learning_curve, calibrate=parse_calibrate(calibrate),
     )
     with FoldProgress(enabled=not state.quiet) as progress:
         result = run_cv(req, notify=notify, progress=progress)

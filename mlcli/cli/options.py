@@ -105,7 +105,8 @@ LeakCheck = Annotated[bool, typer.Option(
                                          "about one that nearly determines it.")]
 Calibrate = Annotated[Optional[str], typer.Option(
     "--calibrate", help="Classifiers: calibrate the probabilities, sigmoid (Platt) or isotonic, on 5 inner folds "
-                        "of the training rows; none (default) leaves them as the model gives them.")]
+                        "of the training rows; none (default) leaves them as the model gives them (svm and "
+                        "perceptron calibrate themselves).")]
 Optimize = Annotated[str, typer.Option("--optimize", help="What --threshold auto optimises: "
                                        "f1|youden|precision=P|recall=R.")]
 

@@ -104,13 +104,10 @@ def build_pipeline(schema: Schema, config: ModelConfig):
 
 def _calibrated(estimator: Any, spec: Any, schema: Schema, config: ModelConfig, balance: str) -> Any:
     """--calibrate: the classifier wrapped in CalibratedClassifierCV (models.calibrate)."""
-    from mlcli.models.calibrate import calibrated, check_calibrate
+    from mlcli.models.calibrate import calibrated, check_calibrate, check_resampling
 
     check_calibrate(config.calibrate, spec, schema.task, schema.target)
-    if balance != "none":
-        raise ConfigError(f"--calibrate with --balance {balance} would calibrate on resampled rows, whose class "
-                          "shares are not the data's; use --class-weight balanced, or --calibrate alone with "
-                          "--threshold auto")
+    check_resampling(config.calibrate, [balance])
     return calibrated(estimator, config.calibrate, config.seed)
 
 

@@ -32,6 +32,22 @@ def parse_calibrate(text: str | None) -> str | None:
     return method
 
 
+def check_task(method: str | None, task: str | None, target: str | None = None) -> None:
+    """Refuse --calibrate for regression (``task`` None: not known yet)."""
+    if method and task == "regression":
+        what = f"the target '{target}' is a regression target" if target else "--task is regression"
+        raise ConfigError(f"--calibrate is for classifiers' probabilities; {what}")
+
+
+def check_resampling(method: str | None, balances: list[str]) -> None:
+    """Refuse --calibrate beside a resampling --balance method: the calibrator would see resampled rows."""
+    resampling = [b for b in balances if (b or "none").strip().lower() not in ("none", "class-weight")]
+    if method and resampling:
+        raise ConfigError(f"--calibrate with --balance {resampling[0]} would calibrate on resampled rows, whose "
+                          "class shares are not the data's; use --class-weight balanced, or --calibrate alone with "
+                          "--threshold auto")
+
+
 def check_calibrate(method: str | None, spec: Any, task: str | None, target: str | None = None) -> None:
     """Refuse --calibrate for a model that calibrates already, and for regression (``task`` None: not known
     yet)."""
@@ -40,9 +56,7 @@ def check_calibrate(method: str | None, spec: Any, task: str | None, target: str
     if spec.calibrate:
         raise ConfigError(f"--calibrate: model '{spec.name}' calibrates its probabilities already (sigmoid, on 3 "
                           "inner folds); leave --calibrate out")
-    if task == "regression":
-        what = f"the target '{target}' is a regression target" if target else "--task is regression"
-        raise ConfigError(f"--calibrate is for classifiers' probabilities; {what}")
+    check_task(method, task, target)
     if spec.baseline:
         raise ConfigError(f"--calibrate: model '{spec.name}' predicts the training class shares, calibrated "
                           "already; leave --calibrate out")

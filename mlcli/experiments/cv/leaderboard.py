@@ -112,6 +112,7 @@ class CVResult:
     warnings: list[str] = field(default_factory=list)
     findings: Findings = field(default_factory=Findings)
     learning_curve: dict[str, Any] | None = None  # cv --learning-curve (mlcli.experiments.cv.learning)
+    calibrate: str | None = None  # cv --calibrate: the method every model that does not calibrate itself used
 
     @property
     def best(self) -> Row | None:
@@ -124,7 +125,7 @@ class CVResult:
             "rows": self.n_rows, "dropped_missing_target": self.dropped_rows,
             "metric": self.metric, "higher_is_better": higher_is_better(self.metric),
             "folds": self.folds, "repeats": self.repeats, "splits": self.splits, "groups": self.groups,
-            "stratified": self.schema.task != "regression", "seed": self.seed,
+            "stratified": self.schema.task != "regression", "seed": self.seed, "calibrate": self.calibrate,
             "test": {"name": "corrected resampled t-test (Nadeau & Bengio 2003)", "alpha": ALPHA},
             "best": best.candidate.label if best else None,
             "leaderboard": [r.to_dict(self.metric) for r in self.rows],

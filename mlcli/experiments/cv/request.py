@@ -59,6 +59,7 @@ class CVRequest:
     log_target: bool = False  # regression: fit on log(1 + y)
     leak_check: bool = True  # screen every column for a leak of the target before fitting
     learning_curve: bool = False  # refit the leading models on growing shares of each fold's training rows
+    calibrate: str | None = None  # --calibrate: every model that does not calibrate itself (models.calibrate)
 
 
 def split_names(items: list[str] | None) -> list[str]:
@@ -159,7 +160,8 @@ class Candidate:
         if get_spec(self.model).baseline:  # the trivial model takes none of the others' settings
             return ModelConfig(self.model, {}, req.preprocess, req.seed, threads)
         return ModelConfig(self.model, {**req.params, **dict(self.point)}, req.preprocess, req.seed, threads,
-                           balance=self.balance, ratio=req.ratio, log_target=req.log_target)
+                           balance=self.balance, ratio=req.ratio, log_target=req.log_target,
+                           calibrate=None if get_spec(self.model).calibrate else req.calibrate)
 
 
 def make_candidates(models: list[str], grid: dict[str, list[Any]], balances: list[str] | None = None

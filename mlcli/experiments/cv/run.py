@@ -39,6 +39,7 @@ from mlcli.experiments.cv.runner import Work, execute
 from mlcli.experiments.train import bundle_meta
 from mlcli.explain.native import native_importances
 from mlcli.models.build import build_pipeline, default_threads
+from mlcli.models.calibrate import check_resampling, check_task
 from mlcli.models.fit_progress import close_bar, fit_with_progress, wanted
 from mlcli.models.registry import MODELS, get_spec
 
@@ -59,6 +60,8 @@ def run_cv(req: CVRequest, notify: Notify = quiet, progress: Progress | None = N
     names = split_names(req.models) or ["fast"]
     check_model_names(names)  # an unknown model fails before the data is read: nothing runs
     check_balances(req.balance)
+    check_task(req.calibrate, req.data.task)
+    check_resampling(req.calibrate, req.balance or [])
     for key in req.grid:
         if key in req.params:
             raise ConfigError(f"'{key}' is given both with --param and --grid; give it once")
@@ -71,6 +74,7 @@ def run_cv(req: CVRequest, notify: Notify = quiet, progress: Progress | None = N
         if client is not None:
             client.close()
     result.seconds = time.perf_counter() - t0
+    result.calibrate = req.calibrate
     return result
 
 
@@ -81,6 +85,7 @@ def _run(req: CVRequest, jobs: int, threads: int, client: Any, notify: Notify,
     if req.groups:
         ds, groups = group_values(ds, req.groups, notify)
     task = ds.task
+    check_task(req.calibrate, task, ds.schema.target)
     y, classes = encode_classes(ds)
     metric = resolve_metric(req.metric, task)
     splits = make_splits(y, task, classes, req.folds, req.repeats, req.seed, groups, req.groups)
