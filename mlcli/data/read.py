@@ -448,11 +448,17 @@ def _finish_frame(df: pd.DataFrame, label: str, sep: str | None = None, notes: l
     merged = find_merged(df, sep) if sep else None
     if merged is not None:
         mended = lines_as_records(text(), sep) if text is not None else None
-        if mended is None:
-            notes.append(merged.warning(label))
-        else:  # a quote that opens a value and never closes on its line is an ordinary character
+        reread = None
+        if mended is not None:  # a quote that opens a value and never closes on its line is an ordinary character
             csv_text, lines, width = mended
-            df = _pyarrow_text(csv_text, sep)
+            try:
+                reread = _pyarrow_text(csv_text, sep)
+            except Exception:  # noqa: BLE001 - not expected of a file csv.writer wrote; keep what was read
+                reread = None
+        if reread is None:
+            notes.append(merged.warning(label))
+        else:
+            df = reread
             _name_columns(df, label)
             notes.append(merged.mended_warning(label, lines, len(df), width))
     df = _clean_strings(df)
