@@ -26,6 +26,7 @@ from mlcli.data.dataset import (
     load_dataset,
     quiet,
     row_hashes,
+    tell,
     warn,
 )
 from mlcli.data.read import read_table
@@ -142,7 +143,7 @@ def train(req: TrainRequest, notify: Notify = quiet, stdin: Any = None) -> Train
     t_load = time.perf_counter() - t0
     if not req.out:  # the default path names the model as the task calls it (logreg's regressor: linear)
         check_bundle_path(default_out(req.data.path, name))
-    rows = _holdout(req, ds, y, classes)
+    rows = _holdout(req, ds, y, classes, notify)
     if isinstance(req.model.class_weight, dict):  # labels -> class indices, as the model sees them
         from mlcli.models.steps import class_weight_value
 
@@ -214,7 +215,7 @@ def _after_fit(req: TrainRequest, task: str, test: Any, train_metrics: dict[str,
     the held-out calibration (classifiers with probabilities, else None)."""
     tried = {"threshold"} if tuning or req.threshold is not None else set()
     spec = get_spec(req.model.model)
-    if req.model.calibrate or spec.calibrate:
+    if req.model.calibrate:
         tried.add("calibrate")
     calibration = calibration_check(test.y, test.proba, base.get("brier")) if task != "regression" else None
     if calibration is not None:
@@ -259,16 +260,33 @@ def _check_request(req: TrainRequest) -> tuple[Any, bool]:
     return spec, auto_threshold
 
 
-def _holdout(req: TrainRequest, ds: Dataset, y: np.ndarray, classes: list[Any]) -> Holdout:
-    """--test FILE checked against the training schema, else a (stratified) split of --test-size."""
+class _Keeping:
+    """A notifier that tells as ``notify`` does and keeps every warning in ``kept`` (for the bundle, the JSON)."""
+
+    def __init__(self, notify: Notify, kept: list[str]):
+        self.notify, self.kept = notify, kept
+
+    def __call__(self, line: str) -> None:
+        self.notify(line)
+
+    def warn(self, message: str) -> None:
+        self.kept.append(message)
+        warn(self.notify, message)
+
+
+def _holdout(req: TrainRequest, ds: Dataset, y: np.ndarray, classes: list[Any], notify: Notify = quiet) -> Holdout:
+    """--test FILE checked against the training schema (what reading it found told, and kept with the data's
+    warnings), else a (stratified) split of --test-size."""
     from sklearn.model_selection import train_test_split
 
     if req.test_path:
         test_df = read_table(req.test_path, sep=req.data.sep, encoding=req.data.encoding)
+        ds.warnings.extend(tell(test_df, notify))
         if ds.schema.target not in test_df.columns:
             raise DataError(f"--test file {req.test_path} has no target column '{ds.schema.target}'")
         test_df, _ = drop_missing_target(test_df, ds.schema.target)
-        X_test = check_against_schema(test_df, ds.schema, f"--test file {req.test_path}")
+        X_test = check_against_schema(test_df, ds.schema, f"--test file {req.test_path}",
+                                      notify=_Keeping(notify, ds.warnings))
         return Holdout(ds.X, X_test, y, encode_target(test_df[ds.schema.target], ds.task, classes))
     stratify = None
     if ds.task != "regression":

@@ -44,7 +44,7 @@ def after_fit(task: str, test: dict[str, Any], train: dict[str, Any], baseline: 
         out.append(f"held-out R² {proper['test']:.3f} is below 0: the model predicts the held-out rows worse than "
                    "the training mean does; compare models with mlcli cv")
     if calibration and calibration.get("miscalibrated"):
-        out.append(calibration_advice(calibration, "calibrate" in tried))
+        out.append(calibration_advice(calibration, bool(calibration.get("calibrated")) or "calibrate" in tried))
     if minority and minority.get("recall") is not None and minority["recall"] < MINORITY_RECALL:
         out.append(_minority_advice(task, minority, tried))
     return Findings(out)
@@ -66,9 +66,10 @@ def _minority_advice(task: str, m: dict[str, Any], tried: set[str]) -> str:
     remedies = []
     if task == "binary" and "threshold" not in tried:
         remedies.append("choose the decision threshold with --threshold auto")
-    if "class-weight" not in tried:
+    calibrating = "calibrate" in tried  # calibration undoes weights, and refuses resampling: the threshold is left
+    if "class-weight" not in tried and not calibrating:
         remedies.append("weight the classes with --class-weight balanced")
-    if "balance" not in tried:
+    if "balance" not in tried and not calibrating:
         remedies.append("resample the training rows with --balance smote")
     what = ("; " + ", ".join(remedies[:-1]) + (" or " if len(remedies) > 1 else "") + remedies[-1]) if remedies \
         else "; the remedies in use did not help: compare models with mlcli cv --metric pr_auc"

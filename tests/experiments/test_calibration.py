@@ -221,3 +221,13 @@ def test_cv_refuses_calibration_of_regression_and_resampled_rows(mlcli, tmp_path
                  "--calibrate with --balance smote would calibrate on resampled rows")
     assert_error(mlcli("cv", SAMPLE / "houseprices.csv", "--models", "rf", "--calibrate", "sigmoid"),
                  "the target 'price' is a regression target")
+
+
+def test_with_calibrate_the_minority_advice_is_the_threshold_alone(mlcli, tmp_path):
+    """ISLR's Default (real, 3.3 % defaults): calibration undoes class weights and refuses resampling, so the
+    advice for the rarely found minority class is the decision threshold only."""
+    doc, _ = train_json(mlcli, SAMPLE / "default.csv", "--model", "logreg", "--calibrate", "sigmoid",
+                        "-o", tmp_path / "d")
+    line = next(w for w in doc["warnings"] if w.startswith("the minority class 'Yes'"))
+    assert "--threshold auto" in line and "--class-weight" not in line and "--balance" not in line
+    assert not doc["calibration"]["miscalibrated"]
