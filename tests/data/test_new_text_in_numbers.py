@@ -68,3 +68,21 @@ def test_a_column_of_mostly_words_is_refused(tmp_path, mlcli, bundle):
         assert_error(mlcli(command, bundle, path),
                      f"{path} has column(s) of the wrong type: 'Cylinders' should be numeric but holds values like "
                      "'rotary' (11 of its 20 values are not numbers)")
+
+
+def test_train_test_file_with_a_new_word_is_read_and_the_warning_kept(tmp_path, mlcli):
+    """train --test FILE: the same rule as predict, and the warning is in the JSON and the bundle's record."""
+    train = _cars(tmp_path / "train.csv")
+    test = _cars(tmp_path / "test.csv", rows=20, rotary=1)
+    r = mlcli("train", train, "--target", "Price", "--model", "linear", "--no-leak-check", "--test", test,
+              "-o", "b", "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    line = (f"{test}: column 'Cylinders' is numeric for the model but 1 of its 20 values is not a number "
+            "(like 'rotary'); read as missing")
+    assert f"mlcli: warning: --test file {line}" in r.stderr.splitlines()
+    doc = json.loads(r.stdout)
+    assert doc["rows"]["test"] == 20
+    assert f"--test file {line}" in doc["warnings"]
+    mostly = _cars(tmp_path / "words.csv", rows=20, rotary=5, extra_text=8)
+    bad = mlcli("train", train, "--target", "Price", "--model", "linear", "--test", mostly, "-o", "c")
+    assert bad.exit_code == 2 and "Cylinders" in bad.stderr and not (tmp_path / "c").exists()
