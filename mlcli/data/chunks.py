@@ -10,7 +10,9 @@ from typing import Any, BinaryIO
 
 import pandas as pd
 
-from mlcli.data.read import HEAD_BYTES, READ_NA, check_head, check_header, read_head, sniff_separator, text_lines
+from mlcli.data.missing import READ_NA
+from mlcli.data.read import check_header, sniff_separator, text_lines
+from mlcli.data.source import HEAD_BYTES, check_head, read_head
 from mlcli.errors import DataError, first_line
 
 CHUNK_ROWS = 4096

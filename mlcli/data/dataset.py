@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from mlcli.data.notices import Notify, quiet, warn
 from mlcli.data.read import fingerprint, read_table
 from mlcli.data.records import ATTR
 from mlcli.data.roles import infer_schema
@@ -16,14 +16,7 @@ from mlcli.data.schema import Schema, check_finite, prepare_frame
 from mlcli.data.target import choose_target, infer_task, profile_columns
 from mlcli.errors import DataError
 
-Notify = Callable[[str], None]  # where a library function sends its notices (the CLI: stderr, silenced by --quiet)
-
-
 SYNTHETIC = "mlcli_synthetic"  # the column mlcli balance writes: 1 for a row it made (synthetic or a copy)
-
-
-def quiet(_: str) -> None:
-    """A Notify that says nothing."""
 
 
 def tell(df: pd.DataFrame, notify: Notify) -> list[str]:
@@ -32,14 +25,6 @@ def tell(df: pd.DataFrame, notify: Notify) -> list[str]:
     for line in lines:
         warn(notify, line)
     return lines
-
-
-def warn(notify: Notify, message: str) -> None:
-    """A warning through ``notify``: its ``warn`` when it has one (the CLI's Notifier), else as a notice."""
-    if hasattr(notify, "warn"):
-        notify.warn(message)
-    else:
-        notify(f"warning: {message}")
 
 
 @dataclass

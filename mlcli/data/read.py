@@ -8,15 +8,14 @@ import csv
 import hashlib
 import io
 import re
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from mlcli.data.missing import READ_NA, clean_strings
 from mlcli.data.records import (
     ATTR,
     CR_MARK,
@@ -26,127 +25,11 @@ from mlcli.data.records import (
     mended_warning,
     short_records,
 )
+from mlcli.data.source import HEAD_BYTES, decode, read_source
 from mlcli.errors import DataError, first_line, quote_list
 
-# Spellings of a missing value; with pandas' own defaults (READ_NA), missing in any column, except CONTEXT_NA.
-NA_VALUES = ["", "?", "NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", "-", "#N/A"]
-# Spellings that are also a value in their own right (the class 'none' of an injury, 'None' for no airbags, the
-# '-' of a '+'/'-' sign): read as missing only where the rest of the column says so (_context_missing). Every
-# reader leaves them as text, and _clean_strings decides per column.
-CONTEXT_NA = ("None", "none", "-")
-try:  # pandas' own default spellings (keep_default_na), which every reader here adds; 'None' among them
-    from pandas._libs.parsers import STR_NA_VALUES as _PANDAS_NA
-except ImportError:  # pragma: no cover - a pandas without the private constant
-    _PANDAS_NA = {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-                  "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
-READ_NA = sorted((set(NA_VALUES) | set(_PANDAS_NA)) - set(CONTEXT_NA))  # what the readers take as missing
 _PARQUET = (".parquet", ".pq")
 _JSONL = (".jsonl", ".ndjson", ".json")
-
-
-HEAD_BYTES = 65536  # what is sniffed (separator, format, binary) before a table is parsed
-MAX_FIRST_LINE = 2**20  # a stream whose first line break is further in than this holds no table
-MAX_STREAM_BYTES = 2 * 2**30  # stdin, a FIFO or a device is held in memory whole: at most this much of it
-
-
-def _read_source(path: str, stdin: Any = None) -> tuple[bytes, str]:
-    """The bytes of a data file; stdin, FIFOs and devices (which may never end) are read with a bound."""
-    if path == "-":
-        stream = stdin if stdin is not None else sys.stdin
-        return read_stream(stream.buffer if hasattr(stream, "buffer") else stream, "<stdin>"), "<stdin>"
-    p = Path(path)
-    if not p.exists():
-        raise DataError(f"file not found: {path}")
-    if p.is_dir():
-        raise DataError(f"{path} is a directory, not a data file")
-    try:
-        if p.is_file():
-            return p.read_bytes(), path
-        with open(p, "rb") as fh:
-            return read_stream(fh, path), path
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from exc
-
-
-def _read_some(stream: Any, n: int) -> bytes:
-    """Up to ``n`` bytes (fewer only at the end of the stream); a text stream's str is encoded as UTF-8."""
-    parts, got = [], 0
-    while got < n:
-        block = stream.read(n - got)
-        if not block:
-            break
-        if isinstance(block, str):
-            block = block.encode("utf-8")
-        parts.append(block)
-        got += len(block)
-    return b"".join(parts)
-
-
-def read_head(stream: Any, label: str) -> bytes:
-    """The first bytes of a stream that is not a regular file (stdin, a FIFO, a device): 64 KiB, or up to the
-    first line break when it is further in (a wide header); refused when they cannot start a table."""
-    head = _read_some(stream, HEAD_BYTES)
-    while (len(head) < MAX_FIRST_LINE and not _is_binary_table(head) and b"\x00" not in head
-           and b"\n" not in head and b"\r" not in head):
-        more = _read_some(stream, HEAD_BYTES)
-        if not more:
-            break
-        head += more
-    check_head(head, label, regular=False)
-    return head
-
-
-def _is_binary_table(head: bytes) -> bool:
-    return head[:4] == b"PAR1"  # Parquet: binary, lines mean nothing
-
-
-def check_head(head: bytes, label: str, regular: bool = True) -> None:
-    """Refuse the first bytes of an input that cannot be a table: binary (NUL bytes that are not UTF-16 text)
-    or, for a stream, no line break in the first MiB. /dev/zero, /dev/urandom and `yes | tr -d '\\n'` stop here
-    instead of being read into memory without end."""
-    if _is_binary_table(head) or not head:
-        return
-    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
-    if regular:
-        where = f"{label} is not a text table"
-    else:
-        where = "<stdin> does not hold a table" if label == "<stdin>" else \
-            f"{label} is not a regular file with a table in it"
-    if b"\x00" in head[:HEAD_BYTES] and not utf16:
-        raise DataError(f"{where} (it looks binary: NUL bytes); give a CSV, TSV, Parquet or JSON Lines file")
-    if not regular and len(head) >= MAX_FIRST_LINE and b"\n" not in head and b"\r" not in head:
-        raise DataError(f"{where} (no line break in its first {MAX_FIRST_LINE // 2**20} MiB); give a CSV, TSV, "
-                        "Parquet or JSON Lines file")
-
-
-def read_stream(stream: Any, label: str) -> bytes:
-    """A whole stream that may never end (stdin, a FIFO, a device), read with a bound: its head is checked
-    first (:func:`read_head`) and more than ``MAX_STREAM_BYTES`` is refused."""
-    parts = [read_head(stream, label)]
-    total = len(parts[0])
-    while block := _read_some(stream, 4 * 2**20):
-        parts.append(block)
-        total += len(block)
-        if total > MAX_STREAM_BYTES:
-            raise DataError(f"{label} goes on past {MAX_STREAM_BYTES / 2**30:g} GiB: a stream is held in memory "
-                            "whole to be read, so save the data to a file and give its path")
-    return b"".join(parts)
-
-
-def _decode(raw: bytes, encoding: str | None, label: str) -> str:
-    if encoding:
-        try:
-            return raw.decode(encoding)
-        except (LookupError, UnicodeDecodeError) as exc:
-            raise DataError(f"cannot decode {label} as {encoding}: {exc}") from exc
-    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DataError(f"{label} is not a text table (it looks binary); give a CSV, TSV, Parquet or JSON Lines file")
-    for enc in ("utf-8-sig", "utf-16") if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else ("utf-8-sig",):
-        try:
-            return raw.decode(enc)
-        except UnicodeDecodeError:
-            pass
-    return raw.decode("cp1252", errors="replace")  # the usual non-UTF-8 spreadsheet export
 
 
 WHITESPACE = r"\s+"  # the separator of a table whose fields are separated by runs of blanks (pandas' regex)
@@ -251,56 +134,6 @@ def _check_index(df: pd.DataFrame, label: str) -> None:
                         "remove the extra separator(s)")
 
 
-def _clean_strings(df: pd.DataFrame) -> pd.DataFrame:
-    """Strip surrounding blanks from text cells and turn the missing-value spellings into NaN.
-
-    Columns pyarrow read as strings stay Arrow-backed strings (vectorised, and a fraction of the memory of
-    Python string objects); other non-numeric columns (mixed JSON values) become cleaned Python objects.
-    """
-    na = READ_NA
-    for col in df.columns:
-        s = df[col]
-        if isinstance(s.dtype, pd.StringDtype):
-            stripped = s.str.strip()
-            stripped = stripped.mask(stripped.isin(na))
-        elif s.dtype == object:
-            stripped = s.where(s.isna(), s.astype(str).str.strip())
-            stripped = stripped.where(~stripped.isin(na), np.nan)
-        else:
-            continue
-        stripped = _context_missing(stripped)
-        present = stripped.dropna()
-        # a column that was numeric apart from blanks / '?' becomes numeric again (tried on a sample first);
-        # one with nothing but missing values is what the reader makes of an empty column: float NaN
-        if not len(present) or _all_numbers(present.head(200)):
-            converted = pd.to_numeric(stripped, errors="coerce")
-            if converted.notna().sum() == len(present):
-                df[col] = converted
-                continue
-        df[col] = stripped
-    return df
-
-
-def _all_numbers(values: pd.Series) -> bool:
-    return bool(pd.to_numeric(values, errors="coerce").notna().all())
-
-
-def _context_missing(s: pd.Series) -> pd.Series:
-    """The column with its CONTEXT_NA cells made missing where they mean a missing value: 'None', 'none' and
-    '-' in a column whose other values are numbers (or that holds nothing else); '-' also in a text column,
-    unless the column holds '+' as well (a sign). Elsewhere 'none' / 'None' are a value like any other: a
-    class of the target, a level of a category."""
-    words = s.isin(CONTEXT_NA)
-    if not words.any():
-        return s
-    others = s[~words].dropna()
-    if not len(others) or (_all_numbers(others.head(200)) and _all_numbers(others)):
-        return s.mask(words)
-    if (others == "+").any():
-        return s
-    return s.mask(s == "-")
-
-
 def _read_csv_file_directly(path: str, sep: str | None, encoding: str | None) -> pd.DataFrame | None:
     """The fast path for a UTF-8 CSV/TSV file: pyarrow reads it straight from disk, with no copy of its text
     held in Python. None when the file needs the careful path (other encodings, odd shapes, errors to explain)."""
@@ -365,7 +198,7 @@ def read_table(path: str, sep: str | None = None, encoding: str | None = None, s
     fast = _read_csv_file_directly(path, sep, encoding)
     if fast is not None:
         return _finish_frame(fast, path, text=lambda: _file_text(path))
-    raw, label = _read_source(path, stdin)
+    raw, label = read_source(path, stdin)
     df_sep = None  # the separator of a CSV/TSV read here, for the check of merged rows
     notes: list[str] = []  # what reading found wrong with the records (data.records), for the caller to tell
     if not raw.strip():
@@ -375,10 +208,10 @@ def read_table(path: str, sep: str | None = None, encoding: str | None = None, s
         if lower.endswith(_PARQUET) or raw[:4] == b"PAR1":
             df = pd.read_parquet(io.BytesIO(raw))
         elif lower.endswith(_JSONL) or raw.lstrip()[:1] == b"{":
-            text = _decode(raw, encoding, label)
+            text = decode(raw, encoding, label)
             df = pd.read_json(io.StringIO(text), lines=True)
         else:
-            text = _decode(raw, encoding, label)
+            text = decode(raw, encoding, label)
             separator = sep or sniff_separator(text[:HEAD_BYTES])
             if separator == "\\t":
                 separator = "\t"
@@ -461,7 +294,7 @@ def _finish_frame(df: pd.DataFrame, label: str, sep: str | None = None, notes: l
             df = reread
             _name_columns(df, label)
             notes.append(merged.mended_warning(label, lines, len(df), width))
-    df = _clean_strings(df)
+    df = clean_strings(df)
     df.attrs[ATTR] = notes
     return df
 

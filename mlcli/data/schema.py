@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlcli.data.notices import warn
 from mlcli.errors import DataError, SchemaError, did_you_mean, quote_list
 
 
@@ -134,8 +135,6 @@ def check_against_schema(df: pd.DataFrame, schema: Schema, label: str = "the dat
     if mistyped:
         raise SchemaError(f"{label} has column(s) of the wrong type: " + "; ".join(mistyped))
     if unread:
-        from mlcli.data.dataset import warn  # dataset imports this module
-
         for name, count, total, example in unread:
             verb = "is not a number" if count == 1 else "are not numbers"
             warn(notify, f"{label}: column '{name}' is numeric for the model but {count:,} of its {total:,} values "

@@ -17,7 +17,7 @@ import pandas as pd
 
 from mlcli.data.chunks import CHUNK_ROWS, read_chunks
 from mlcli.data.dataset import Notify, quiet
-from mlcli.data.read import NA_VALUES
+from mlcli.data.missing import NA_VALUES
 from mlcli.data.roles import infer_role
 from mlcli.errors import ConfigError, DataError, did_you_mean, quote_list
 

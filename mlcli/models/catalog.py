@@ -138,7 +138,8 @@ MODEL_ENTRIES: tuple[ModelSpec, ...] = (
         defaults={"iterations": 500, "one_hot_max_size": 64, "max_ctr_complexity": 1, "verbose": 0,
                   "allow_writing_files": False},
         seed_param="random_seed", threads_param="thread_count", scale=False, native_categorical=True,
-        text_vocabulary=1000, class_weight="auto_class_weights", aliases=("cb", "cat"), explainer="catboost", early_stopping="catboost",
+        text_vocabulary=1000, class_weight="auto_class_weights", aliases=("cb", "cat"), explainer="catboost",
+        early_stopping="catboost",
         search_space={"learning_rate": _RATE, "depth": ("int", 3, 10), "l2_leaf_reg": ("float", 1.0, 30.0, _LOG),
                       "random_strength": ("float", 0.1, 10.0, _LOG), "rsm": ("float", 0.5, 1.0)}),
     ModelSpec(

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from mlcli.data import read as R
+from mlcli.data import source as S
 from mlcli.data.chunks import read_chunks
 from mlcli.data.dataset import DataOptions, load_dataset
 from mlcli.data.read import read_table
@@ -60,11 +61,11 @@ def test_endless_binary_stdin_is_refused_after_its_head():
     stream = Endless()
     with pytest.raises(DataError, match="<stdin> does not hold a table .*NUL"):
         read_table("-", stdin=_stdin(stream))
-    assert stream.served <= 2 * R.HEAD_BYTES + 8192
+    assert stream.served <= 2 * S.HEAD_BYTES + 8192
 
 
 def test_endless_text_stdin_stops_at_the_bound(monkeypatch):
-    monkeypatch.setattr(R, "MAX_STREAM_BYTES", 3 * 2**20)
+    monkeypatch.setattr(S, "MAX_STREAM_BYTES", 3 * 2**20)
     stream = Endless(b"y,1\n")  # `yes y,1 | mlcli train -`
     with pytest.raises(DataError, match="<stdin> goes on past .* GiB: .* save the data to a file"):
         read_table("-", stdin=_stdin(stream))
@@ -75,7 +76,7 @@ def test_a_stream_without_line_breaks_is_refused(monkeypatch):
     stream = Endless(b"abc,")
     with pytest.raises(DataError, match="no line break in its first 1 MiB"):
         read_table("-", stdin=_stdin(stream))
-    assert stream.served < 2 * R.MAX_FIRST_LINE + R.HEAD_BYTES
+    assert stream.served < 2 * S.MAX_FIRST_LINE + S.HEAD_BYTES
 
 
 def test_a_wide_header_on_stdin_is_read_past_the_first_64_kib():
