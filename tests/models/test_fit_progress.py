@@ -25,8 +25,9 @@ from mlcli.models.registry import MODELS
 from conftest import SAMPLE
 
 BOOSTERS = [m for m in ("xgboost", "lightgbm", "catboost") if MODELS[m].installed()]
+# early stopping: the time left is a range (to its soonest stop, to its last round), or "at most" the latter
 ROUNDS = re.compile(r"^mlcli: fitting \w+ on [\d,]+ rows(?: \(fit \d+\))?: \d+/\d+ rounds, \d+:\d\d elapsed, "
-                    r"at most \d+:\d\d left$")
+                    r"(\d+:\d\d to|at most) \d+:\d\d left$")
 
 
 def _progress_lines(stderr: str) -> list[str]:
@@ -124,16 +125,21 @@ class _Terminal(io.StringIO):
 def test_the_line_and_its_estimate():
     clock = [100.0]
     progress = FP.FitProgress("fitting xgboost", at_most=True, stream=_Terminal(), after=5.0, clock=lambda: clock[0])
+    assert progress.patience is None  # not given: no best round to count from
     progress.begin(2000)
     progress.round(1)  # the rate counts from the end of the first round (it also builds the histograms)
     clock[0] = 101.0
     progress.round(11)  # before the 5 s: nothing shown
-    assert progress.stream.getvalue() == "" and progress.eta(101.0) == pytest.approx(198.9)
+    assert progress.stream.getvalue() == "" and progress.eta(101.0) == pytest.approx((198.9, 198.9))
     clock[0] = 110.0
     progress.round(101)  # 0.1 s a round, 1,899 rounds left
     first = "mlcli: fitting xgboost: 101/2000 rounds, 0:10 elapsed, at most 3:10 left"
     assert progress.stream.getvalue() == "\r" + first  # on a terminal: redrawn in place
-    progress.at_most = False
+    progress.patience, progress.best = 50, 90  # early stopping ends it at round 140 unless the score improves
+    assert progress.line(110.0).endswith(", 0:04 to 3:10 left")
+    progress.best = 1990  # its soonest end is its last round
+    assert progress.line(110.0).endswith(", about 3:10 left")
+    progress.at_most, progress.best = False, None
     assert progress.line(110.0).endswith(", about 3:10 left")
     clock[0] = 111.0
     progress.begin(40)
@@ -142,6 +148,20 @@ def test_the_line_and_its_estimate():
     progress.close()
     last = "mlcli: fitting xgboost: 102 rounds in 2 fits, took 0:11"
     assert progress.stream.getvalue() == "\r" + first + "\r" + last + " " * (len(first) - len(last)) + "\n"
+
+
+def test_catboost_log_lines_count_rounds_and_the_best_one():
+    from mlcli.models.round_callbacks import _CatBoostLog
+
+    progress = FP.FitProgress("fitting catboost", at_most=True, patience=50, stream=io.StringIO(), after=99.0)
+    log = _CatBoostLog(progress)
+    log.write("Learning rate set to 0.08\n0:\tlearn: 0.69\ttest: 0.69\tbest: 0.69 (0)\ttotal: 1ms\tremaining: 2s\n")
+    log.write("1:\tlearn: 0.66\ttest: 0.67\tbest: 0.67 (1)\ttot")  # a line may come in pieces
+    assert (progress.fits, progress.done, progress.best) == (1, 1, 1)
+    log.write("al: 2ms\tremaining: 2s\n2:\tlearn: 0.6\ttest: 0.68\tbest: 0.67 (1)\ttotal: 3ms\n")
+    assert (progress.done, progress.best) == (3, 2)
+    log.write("\nbestTest = 0.67\nbestIteration = 1\n")
+    assert (progress.fits, progress.done, progress.best) == (1, 3, 2)
 
 
 def test_show_after_reads_the_environment(monkeypatch):
