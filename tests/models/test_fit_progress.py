@@ -2,9 +2,9 @@
 elapsed-time ticker for the rest; never on stdout, silenced by --quiet, absent from quick fits, and never kept
 in the saved bundle.
 
-Data: sample_data/titanic.csv (real; 1,047 training rows: early stopping carves its validation slice) and
-sample_data/iris.csv (real; 150 rows: early stopping chooses the rounds on inner folds). MLCLI_PROGRESS_AFTER=0
-shows the progress of these quick fits at once.
+Data: sample_data/titanic.csv (real; 1,047 training rows: early stopping carves its validation slice),
+sample_data/iris.csv (real; 150 rows: early stopping chooses the rounds on inner folds) and the generated
+``small_binary`` fixture (200 rows). MLCLI_PROGRESS_AFTER=0 shows the progress of these quick fits at once.
 """
 
 from __future__ import annotations
@@ -70,9 +70,9 @@ def test_quiet_shows_no_progress(mlcli, monkeypatch):
     assert r.exit_code == 0 and r.stderr == ""
 
 
-def test_a_quick_fit_shows_no_progress_by_default(mlcli, monkeypatch):
+def test_a_quick_fit_shows_no_progress_by_default(mlcli, monkeypatch, small_binary):
     monkeypatch.delenv(FP.AFTER_ENV, raising=False)
-    r = mlcli("train", SAMPLE / "titanic.csv", "--model", "lightgbm", "--no-leak-check", "--format", "json")
+    r = mlcli("train", small_binary, "--model", "lightgbm", "--no-leak-check", "--format", "json")
     assert r.exit_code == 0, r.stderr
     assert _progress_lines(r.stderr) == [], r.stderr
     json.loads(r.stdout)
