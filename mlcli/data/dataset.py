@@ -176,13 +176,18 @@ def encode_classes(ds: Dataset) -> tuple[np.ndarray, list[Any]]:
     return encode_target(ds.y, ds.task, classes), classes
 
 
+SHOWN = 10  # classes named in an error line at most
+
+
 def check_class_sizes(y_idx: np.ndarray, classes: list[Any], need: int, what: str) -> None:
     counts = np.bincount(y_idx, minlength=len(classes))
     small = [(classes[i], int(c)) for i, c in enumerate(counts) if c < need]
     if small:
-        listing = ", ".join(f"'{c}' has {n}" for c, n in small)
-        raise DataError(f"class too small for {what}: {listing} row(s), at least {need} needed; "
-                        "remove or merge rare classes")
+        listing = ", ".join(f"'{c}' has {n}" for c, n in small[:SHOWN])
+        more = f" and {len(small) - SHOWN:,} more classes" if len(small) > SHOWN else ""
+        hint = " (if the target is a number, say so with --task regression)" if len(small) > SHOWN else ""
+        raise DataError(f"class too small for {what}: {listing} row(s){more}, at least {need} needed; "
+                        f"remove or merge rare classes{hint}")
 
 
 def data_summary(ds: Dataset) -> dict[str, Any]:

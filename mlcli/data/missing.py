@@ -20,13 +20,40 @@ except ImportError:  # pragma: no cover - a pandas without the private constant
 READ_NA = sorted((set(NA_VALUES) | set(_PANDAS_NA)) - set(CONTEXT_NA))  # what the readers take as missing
 
 
-def clean_strings(df: pd.DataFrame) -> pd.DataFrame:
+GROUPED = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"  # 2,146 or 1,234,567.5: a thousands separator
+PLAIN = r"[+-]?\d+(?:\.\d+)?"
+DECIMAL_COMMA = r"[+-]?\d+,\d+"  # 261,96: a decimal comma (a European spreadsheet)
+SAMPLE = 200
+NOTES = "mlcli_read_notes"
+
+
+def _numbers_written_with_commas(present: pd.Series, sep: str | None) -> tuple[pd.Series, str] | None:
+    """A column of numbers written with commas, read as numbers: thousands separators (`2,146`) where every
+    value is a plain or a grouped number, decimal commas (`261,96`) where every value is a plain number or
+    digits, a comma and digits with some group not of three digits (or the file separated by semicolons,
+    where a comma is the decimal mark); (numbers, what was read) or None."""
+    text = present.astype(str)
+    if not text.head(SAMPLE).str.contains(",", regex=False).any() and not text.str.contains(",", regex=False).any():
+        return None
+    with_comma = text[text.str.contains(",", regex=False)]
+    plain = text.str.fullmatch(PLAIN)
+    if (plain | text.str.fullmatch(GROUPED)).all() and not (sep == ";" and with_comma.str.fullmatch(
+            DECIMAL_COMMA).all()):
+        return pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce"), "a thousands separator"
+    if (plain | text.str.fullmatch(DECIMAL_COMMA)).all() and \
+            (sep == ";" or not with_comma.str.fullmatch(r"[+-]?\d{1,3},\d{3}").all()):
+        return pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce"), "a decimal comma"
+    return None
+
+
+def clean_strings(df: pd.DataFrame, sep: str | None = None) -> pd.DataFrame:
     """Strip surrounding blanks from text cells and turn the missing-value spellings into NaN.
 
     Columns pyarrow read as strings stay Arrow-backed strings (vectorised, and a fraction of the memory of
     Python string objects); other non-numeric columns (mixed JSON values) become cleaned Python objects.
     """
     na = READ_NA
+    notes: list[str] = []  # what was read differently from the file's spelling (df.attrs[NOTES])
     for col in df.columns:
         s = df[col]
         if isinstance(s.dtype, pd.StringDtype):
@@ -41,13 +68,29 @@ def clean_strings(df: pd.DataFrame) -> pd.DataFrame:
         present = stripped.dropna()
         # a column that was numeric apart from blanks / '?' becomes numeric again (tried on a sample first);
         # one with nothing but missing values is what the reader makes of an empty column: float NaN
-        if not len(present) or _all_numbers(present.head(200)):
+        if not len(present) or _all_numbers(present.head(SAMPLE)):
             converted = pd.to_numeric(stripped, errors="coerce")
             if converted.notna().sum() == len(present):
                 df[col] = converted
                 continue
+        elif present.head(SAMPLE).astype(str).str.fullmatch(f"{PLAIN}|{GROUPED}|{DECIMAL_COMMA}").all():
+            found = _numbers_written_with_commas(present, sep)
+            if found is not None:
+                numbers, how = found
+                df[col] = pd.Series(np.nan, index=df.index, dtype="float64")
+                df.loc[present.index, col] = numbers.to_numpy(dtype="float64")
+                notes.append(f"column '{col}': numbers written with {how} (like '{_example(present)}') read as "
+                             "numbers")
+                continue
         df[col] = stripped
+    df.attrs[NOTES] = notes
     return df
+
+
+def _example(present: pd.Series) -> str:
+    text = present.astype(str)
+    comma = text[text.str.contains(",", regex=False)]
+    return str(comma.iloc[0] if len(comma) else text.iloc[0])
 
 
 def _all_numbers(values: pd.Series) -> bool:

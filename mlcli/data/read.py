@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from mlcli.data.missing import READ_NA, clean_strings
+from mlcli.data.missing import NOTES, READ_NA, clean_strings
 from mlcli.data.records import (
     ATTR,
     CR_MARK,
@@ -294,8 +294,8 @@ def _finish_frame(df: pd.DataFrame, label: str, sep: str | None = None, notes: l
             df = reread
             _name_columns(df, label)
             notes.append(merged.mended_warning(label, lines, len(df), width))
-    df = clean_strings(df)
-    df.attrs[ATTR] = notes
+    df = clean_strings(df, sep)
+    df.attrs[ATTR] = notes + df.attrs.pop(NOTES, [])
     return df
 
 

@@ -32,6 +32,13 @@ MIN_INNER_ROWS = 60  # fewer rows (or a class of fewer than INNER_FOLDS rows): t
 # 500 rounds hold (equal or mixed) and its inner folds ran up to 927 rounds, several times the time
 INNER_LIBRARIES = ("xgboost", "lightgbm")
 KEYS = ("early_stopping", "early_stopping_rounds", "validation_fraction")
+# Small data (fewer fitted rows than SMALL_ROWS), binary classification and regression: shallower, subsampled
+# trees, for the keys the user did not set. Chosen by benchmarks/gauntlet/small_defaults.py (5-fold
+# cross-validation on the training parts of the gauntlet's tables of at most 3,000 rows): above XGBoost's usual
+# depth 6 on 13 of the 15 binary and regression files; on multiclass files mixed (4 better, 5 worse: zoo's
+# macro F1 0.83 -> 0.69, min_child_weight holding back the rare classes), so multiclass keeps the usual trees.
+SMALL_ROWS = 3000
+SMALL_DATA = {"xgboost": {"max_depth": 4, "min_child_weight": 2, "subsample": 0.8, "colsample_bytree": 0.8}}
 
 
 @dataclass(frozen=True)
@@ -87,17 +94,28 @@ def take_options(route: str | None, params: dict[str, Any], allowed: bool = True
     check_value(route, spec.iterations, usual, COUNT_OR_DEFAULT)  # taken out of the model's own parameters here
     budget = params.pop(spec.iterations, BUDGET)
     params.setdefault("learning_rate", spec.learning_rate)
+    small = {k: v for k, v in SMALL_DATA.get(route, {}).items() if k not in params}
     return params, {"library": route, "budget": budget, "rounds": rounds, "fraction": float(fraction),
-                    "usual": usual}
+                    "usual": usual, "small": small or None}
 
 
 def wrap(estimator: Any, options: dict[str, Any], task: str, seed: int) -> Any:
     cls = EarlyStoppedRegressor if task == "regression" else EarlyStoppedClassifier
+    if task == "multiclass":  # the small-data settings are for binary and regression (SMALL_DATA)
+        options = {**options, "small": None}
     return cls(estimator, seed=seed, **options)
 
 
 def stopping_line(stop: dict[str, Any]) -> str:
-    """One line for the user: how many rounds early stopping kept."""
+    """One line for the user: how many rounds early stopping kept (and the small-data settings, if used)."""
+    line = _rounds_line(stop)
+    if stop.get("small_data"):
+        settings = ", ".join(f"{k}={v}" for k, v in stop["small_data"].items())
+        line += f"; fewer than {SMALL_ROWS:,} rows: {settings} (--param overrides)"
+    return line
+
+
+def _rounds_line(stop: dict[str, Any]) -> str:
     if not stop.get("stopped"):
         return (f"early stopping: off (fewer than {MIN_ROWS} training rows for CatBoost, fewer than "
                 f"{MIN_INNER_ROWS} or a class of fewer than {INNER_FOLDS} for the others, or a count you gave); "
@@ -114,8 +132,10 @@ def stopping_line(stop: dict[str, Any]) -> str:
 
 class _EarlyStopped(BaseEstimator):
     def __init__(self, estimator=None, library: str = "xgboost", budget: int = BUDGET, rounds: int = PATIENCE,
-                 fraction: float = FRACTION, seed: int = 0, usual: int | None = None):
+                 fraction: float = FRACTION, seed: int = 0, usual: int | None = None,
+                 small: dict[str, Any] | None = None):
         self.estimator = estimator
+        self.small = small  # settings for fewer than SMALL_ROWS rows (SMALL_DATA less the user's keys)
         self.usual = usual  # rounds to fit without a slice (the user's n_estimators/iterations), else the model's
         self.library = library
         self.budget = budget
@@ -156,15 +176,23 @@ class _EarlyStopped(BaseEstimator):
             folds = KFold(INNER_FOLDS, shuffle=True, random_state=self.seed % 2**32).split(X)
         best = []
         for a, v in folds:
-            est = clone(self.estimator)
+            est = self._fresh(len(y))
             est.set_params(**{ROUTES[self.library].iterations: self.budget})
             _FIT[self.library](est, X, y, sample_weight, np.sort(a), np.sort(v), self.rounds, params)
             best.append(_count(est, self.library))
         return max(1, int(round(float(np.mean(best)))))
 
+    def _fresh(self, n: int) -> Any:
+        """An unfitted copy of the model, with the small-data settings when ``n`` rows are few."""
+        est = clone(self.estimator)
+        if self.small and n < SMALL_ROWS:
+            est.set_params(**self.small)
+        return est
+
     def fit(self, X, y, sample_weight=None, **params):
         y = np.asarray(y)
-        est = clone(self.estimator)
+        est = self._fresh(len(y))
+        self.small_data_ = dict(self.small) if self.small and len(y) < SMALL_ROWS else {}
         split = self._slice(y)
         self.validation_rows_ = 0
         self.inner_folds_ = 0
@@ -199,9 +227,12 @@ class _EarlyStopped(BaseEstimator):
     def stopping(self) -> dict[str, Any]:
         """What early stopping chose, for reports and the bundle."""
         inner = int(getattr(self, "inner_folds_", 0))
-        return {"iterations": int(self.iterations_), "budget": int(self.budget), "patience": int(self.rounds),
-                "validation_rows": int(self.validation_rows_), "inner_folds": inner,
-                "stopped": bool(self.validation_rows_ or inner)}
+        doc = {"iterations": int(self.iterations_), "budget": int(self.budget), "patience": int(self.rounds),
+               "validation_rows": int(self.validation_rows_), "inner_folds": inner,
+               "stopped": bool(self.validation_rows_ or inner)}
+        if getattr(self, "small_data_", None):
+            doc["small_data"] = dict(self.small_data_)
+        return doc
 
 
 class EarlyStoppedClassifier(ClassifierMixin, _EarlyStopped):

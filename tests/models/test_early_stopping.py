@@ -128,7 +128,7 @@ def test_too_few_rows_for_inner_folds_fit_the_usual_count():
     pipe.fit(prepare_frame(X, schema), y)
     stop = ES.stopping_of(pipe.steps[-1][1])
     assert stop == {"iterations": 300, "budget": ES.BUDGET, "patience": ES.PATIENCE, "validation_rows": 0,
-                    "inner_folds": 0, "stopped": False}
+                    "inner_folds": 0, "stopped": False, "small_data": ES.SMALL_DATA["xgboost"]}
     assert "fewer than 60 or a class of fewer than 3" in ES.stopping_line(stop)
 
 
@@ -240,3 +240,50 @@ def test_train_reports_and_saves_the_rounds(tmp_path):
     assert meta["early_stopping"] == stop
     again = cli("predict", out, data, "--format", "json")
     assert again.exit_code == 0, again.stderr
+
+
+def _fitted_booster(pipe):
+    return final_model(pipe)
+
+
+def test_multiclass_keeps_the_usual_trees_on_small_data():
+    if "xgboost" not in BOOSTERS:
+        pytest.skip("xgboost not installed")
+    pipe, _, _ = _fit("xgboost", "multiclass")
+    assert _fitted_booster(pipe).get_params()["max_depth"] == 6
+    assert "small_data" not in ES.stopping_of(pipe.steps[-1][1])
+
+
+@pytest.mark.parametrize("task", ("binary", "regression"))
+def test_small_data_gets_shallower_subsampled_trees(task):
+    """Fewer than SMALL_ROWS fitted rows: XGBoost's small-data settings (chosen on the gauntlet's small
+    tables), said in the stopping record; from SMALL_ROWS rows on, the usual depth 6 and no subsampling."""
+    if "xgboost" not in BOOSTERS:
+        pytest.skip("xgboost not installed")
+    pipe, _, _ = _fit("xgboost", task)  # 1,600 rows
+    booster = _fitted_booster(pipe)
+    assert booster.get_params()["max_depth"] == 4 and booster.get_params()["subsample"] == 0.8
+    stop = ES.stopping_of(pipe.steps[-1][1])
+    assert stop["small_data"] == ES.SMALL_DATA["xgboost"]
+    assert "fewer than 3,000 rows: max_depth=4, min_child_weight=2" in ES.stopping_line(stop)
+    X, y = _frame(task, n=ES.SMALL_ROWS + 400)
+    schema = _schema(task)
+    big = build_pipeline(schema, ModelConfig("xgboost", seed=3, n_threads=1))
+    big.fit(prepare_frame(X, schema), y)
+    assert _fitted_booster(big).get_params()["max_depth"] == 6
+    assert "small_data" not in ES.stopping_of(big.steps[-1][1])
+
+
+def test_small_data_settings_leave_the_users_keys():
+    if "xgboost" not in BOOSTERS:
+        pytest.skip("xgboost not installed")
+    pipe, _, _ = _fit("xgboost", "binary", max_depth=7)
+    params = _fitted_booster(pipe).get_params()
+    assert params["max_depth"] == 7 and params["subsample"] == 0.8
+    assert "max_depth" not in ES.stopping_of(pipe.steps[-1][1])["small_data"]
+    X, y = _frame("binary", n=300)  # the inner folds get the settings too
+    schema = _schema("binary")
+    small = build_pipeline(schema, ModelConfig("xgboost", seed=1, n_threads=1))
+    small.fit(prepare_frame(X, schema), y)
+    assert _fitted_booster(small).get_params()["max_depth"] == 4
+    assert ES.stopping_of(small.steps[-1][1])["inner_folds"] == 3
