@@ -5,14 +5,13 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, BinaryIO
 
 import pandas as pd
 
 from mlcli.data.missing import READ_NA
 from mlcli.data.read import check_header, sniff_separator, text_lines
-from mlcli.data.source import HEAD_BYTES, check_head, read_head
+from mlcli.data.source import HEAD_BYTES, check_head, data_path, read_head
 from mlcli.errors import DataError, first_line
 
 CHUNK_ROWS = 4096
@@ -43,11 +42,7 @@ def _open(path: str, stdin: Any) -> tuple[BinaryIO, str, bool]:
     if path == "-":
         stream = stdin if stdin is not None else sys.stdin
         return (stream.buffer if hasattr(stream, "buffer") else stream), "<stdin>", False
-    p = Path(path)
-    if not p.exists():
-        raise DataError(f"file not found: {path}")
-    if p.is_dir():
-        raise DataError(f"{path} is a directory, not a data file")
+    p = data_path(path)
     try:
         return open(p, "rb"), path, p.is_file()
     except OSError as exc:

@@ -14,16 +14,22 @@ MAX_FIRST_LINE = 2**20  # a stream whose first line break is further in than thi
 MAX_STREAM_BYTES = 2 * 2**30  # stdin, a FIFO or a device is held in memory whole: at most this much of it
 
 
-def read_source(path: str, stdin: Any = None) -> tuple[bytes, str]:
-    """The bytes of a data file; stdin, FIFOs and devices (which may never end) are read with a bound."""
-    if path == "-":
-        stream = stdin if stdin is not None else sys.stdin
-        return read_stream(stream.buffer if hasattr(stream, "buffer") else stream, "<stdin>"), "<stdin>"
+def data_path(path: str) -> Path:
+    """The path of a data file that exists and is not a directory (one-line errors otherwise)."""
     p = Path(path)
     if not p.exists():
         raise DataError(f"file not found: {path}")
     if p.is_dir():
         raise DataError(f"{path} is a directory, not a data file")
+    return p
+
+
+def read_source(path: str, stdin: Any = None) -> tuple[bytes, str]:
+    """The bytes of a data file; stdin, FIFOs and devices (which may never end) are read with a bound."""
+    if path == "-":
+        stream = stdin if stdin is not None else sys.stdin
+        return read_stream(stream.buffer if hasattr(stream, "buffer") else stream, "<stdin>"), "<stdin>"
+    p = data_path(path)
     try:
         if p.is_file():
             return p.read_bytes(), path
