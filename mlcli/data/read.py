@@ -19,6 +19,7 @@ from mlcli.data.missing import NOTES, READ_NA, clean_strings
 from mlcli.data.records import (
     ATTR,
     CR_MARK,
+    drop_repeated_headers,
     find_merged,
     lines_as_records,
     mend_bare_returns,
@@ -294,6 +295,9 @@ def _finish_frame(df: pd.DataFrame, label: str, sep: str | None = None, notes: l
             df = reread
             _name_columns(df, label)
             notes.append(merged.mended_warning(label, lines, len(df), width))
+    df, repeated = drop_repeated_headers(df, label)
+    if repeated:
+        notes.append(repeated)
     df = clean_strings(df, sep)
     df.attrs[ATTR] = notes + df.attrs.pop(NOTES, [])
     return df

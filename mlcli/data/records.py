@@ -212,3 +212,27 @@ def short_records(text: str, sep: str, label: str) -> str | None:
     return (f"{label}: {len(short):,} record(s) have fewer fields than the header's {header} (the first at line "
             f"{line:,}, with {n}), so the fields they lack were read as missing{cause}; quote values that hold a "
             "separator, a quote or a line break")
+
+
+def drop_repeated_headers(df: pd.DataFrame, label: str) -> tuple[pd.DataFrame, str | None]:
+    """Rows that repeat the header line (files joined with `cat a.csv b.csv`, each with its header) left out:
+    every cell equal to its column's name. Without this, one such row turns every numeric column into text
+    and a numeric target into classes. (the frame, a warning or None)."""
+    if df.empty or not len(df.columns):
+        return df, None
+    first = df.columns[0]
+    hit = df[first].astype(str).str.strip() == str(first)  # cheap first pass: one column
+    if not hit.any():
+        return df, None
+    for col in df.columns[1:]:
+        rows = hit[hit].index
+        hit.loc[rows] = df.loc[rows, col].astype(str).str.strip() == str(col)
+    count = int(hit.sum())
+    if not count:
+        return df, None
+    where = int(np.flatnonzero(hit.to_numpy())[0]) + 1
+    kept = df.loc[~hit].reset_index(drop=True)
+    kept.attrs = dict(df.attrs)
+    line = (f"{label}: the header line is repeated {count:,} time(s) among the data (first as data row {where:,}; "
+            "files joined with their headers?); those lines were left out")
+    return kept, line
