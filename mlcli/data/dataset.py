@@ -181,7 +181,7 @@ SHOWN = 10  # classes named in an error line at most
 
 def check_class_sizes(y_idx: np.ndarray, classes: list[Any], need: int, what: str) -> None:
     counts = np.bincount(y_idx, minlength=len(classes))
-    small = [(classes[i], int(c)) for i, c in enumerate(counts) if c < need]
+    small = [(classes[i], int(c)) for i, c in enumerate(counts) if 0 < c < need]  # absent: left out on purpose
     if small:
         listing = ", ".join(f"'{c}' has {n}" for c, n in small[:SHOWN])
         more = f" and {len(small) - SHOWN:,} more classes" if len(small) > SHOWN else ""

@@ -40,11 +40,12 @@ def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray, proba: np.nda
             out["specificity"] = tn / (tn + fp) if (tn + fp) else None
             out["f1"] = m.f1_score(y_true, y_pred, zero_division=0)
         else:
+            seen = scored_classes(y_true, y_pred)
             for avg in ("macro", "weighted"):
-                out[f"precision_{avg}"] = m.precision_score(y_true, y_pred, average=avg, labels=labels,
+                out[f"precision_{avg}"] = m.precision_score(y_true, y_pred, average=avg, labels=seen,
                                                             zero_division=0)
-                out[f"recall_{avg}"] = m.recall_score(y_true, y_pred, average=avg, labels=labels, zero_division=0)
-                out[f"f1_{avg}"] = m.f1_score(y_true, y_pred, average=avg, labels=labels, zero_division=0)
+                out[f"recall_{avg}"] = m.recall_score(y_true, y_pred, average=avg, labels=seen, zero_division=0)
+                out[f"f1_{avg}"] = m.f1_score(y_true, y_pred, average=avg, labels=seen, zero_division=0)
             spec = [_specificity(cm, k) for k in labels]
             out["specificity_macro"] = float(np.nanmean(spec)) if spec else None
         present = np.unique(y_true)
@@ -152,7 +153,7 @@ def main_score(task: str, y: np.ndarray, pred: np.ndarray, proba: np.ndarray | N
             return "accuracy", float(m.accuracy_score(y, pred))
         return key, float(m.roc_auc_score(y, proba[:, 1]))
     if key == "f1_macro":
-        return key, float(m.f1_score(y, pred, average="macro", labels=list(range(n_classes)), zero_division=0))
+        return key, float(m.f1_score(y, pred, average="macro", labels=scored_classes(y, pred), zero_division=0))
     if key == "rmse":
         return key, float(np.sqrt(np.mean((np.asarray(y, float) - np.asarray(pred, float)) ** 2)))
     raise AssertionError(key)
@@ -189,3 +190,10 @@ def resolve_metric(metric: str | None, task: str) -> str:
 
 def higher_is_better(metric: str) -> bool:
     return metric not in LOWER_IS_BETTER
+
+
+def scored_classes(y_true: Any, y_pred: Any) -> list[int]:
+    """The classes macro averages run over: those in the true labels or the predictions (scikit-learn's own
+    choice when no labels are given). A class absent from both — a class of one row kept for training, a rare
+    class a small hold-out missed — is not counted as a 0 that would pull every macro score down."""
+    return sorted(set(np.unique(y_true).tolist()) | set(np.unique(y_pred).tolist()))

@@ -18,20 +18,15 @@ from mlcli.data.dataset import (
     DataOptions,
     Dataset,
     Notify,
-    check_class_sizes,
     data_summary,
-    drop_missing_target,
     encode_classes,
-    encode_target,
     load_dataset,
     quiet,
     row_hashes,
-    tell,
     warn,
 )
-from mlcli.data.read import read_table
-from mlcli.data.schema import Schema, check_against_schema
-from mlcli.errors import ConfigError, DataError, first_line
+from mlcli.data.schema import Schema
+from mlcli.errors import ConfigError, first_line
 from mlcli.evaluation import metrics as M
 from mlcli.evaluation.baseline import OVERFIT_RULE, Baseline, overfitting
 from mlcli.evaluation.calibration import calibration_check
@@ -39,6 +34,7 @@ from mlcli.evaluation.report import EvalReport, measure, measure_at
 from mlcli.evaluation.scoring import check_threshold
 from mlcli.experiments.checks import Findings, duplicates_across, leak_screen, target_advice
 from mlcli.experiments.defaults import choose_default
+from mlcli.experiments.holdout import Holdout, holdout
 from mlcli.experiments.verdicts import after_fit, proper_score
 from mlcli.explain.native import native_importances
 from mlcli.models.build import ModelConfig, build_pipeline
@@ -120,16 +116,6 @@ def default_out(data_path: str, model: str) -> str:
     return str(Path("models") / f"{stem}-{model}")
 
 
-@dataclass
-class Holdout:
-    """The rows a model is fitted on and the rows it is measured on (a split of the data, or --test FILE)."""
-
-    X_train: pd.DataFrame
-    X_test: pd.DataFrame
-    y_train: np.ndarray
-    y_test: np.ndarray
-
-
 def train(req: TrainRequest, notify: Notify = quiet, stdin: Any = None) -> TrainResult:
     t0 = time.perf_counter()
     spec, auto_threshold = _check_request(req)  # before the data is read: a bad option costs nothing
@@ -143,7 +129,7 @@ def train(req: TrainRequest, notify: Notify = quiet, stdin: Any = None) -> Train
     t_load = time.perf_counter() - t0
     if not req.out:  # the default path names the model as the task calls it (logreg's regressor: linear)
         check_bundle_path(default_out(req.data.path, name))
-    rows = _holdout(req, ds, y, classes, notify)
+    rows = holdout(req, ds, y, classes, notify)
     if isinstance(req.model.class_weight, dict):  # labels -> class indices, as the model sees them
         from mlcli.models.steps import class_weight_value
 
@@ -258,49 +244,6 @@ def _check_request(req: TrainRequest) -> tuple[Any, bool]:
     if req.out:
         check_bundle_path(req.out)
     return spec, auto_threshold
-
-
-class _Keeping:
-    """A notifier that tells as ``notify`` does and keeps every warning in ``kept`` (for the bundle, the JSON)."""
-
-    def __init__(self, notify: Notify, kept: list[str]):
-        self.notify, self.kept = notify, kept
-
-    def __call__(self, line: str) -> None:
-        self.notify(line)
-
-    def warn(self, message: str) -> None:
-        self.kept.append(message)
-        warn(self.notify, message)
-
-
-def _holdout(req: TrainRequest, ds: Dataset, y: np.ndarray, classes: list[Any], notify: Notify = quiet) -> Holdout:
-    """--test FILE checked against the training schema (what reading it found told, and kept with the data's
-    warnings), else a (stratified) split of --test-size."""
-    from sklearn.model_selection import train_test_split
-
-    if req.test_path:
-        test_df = read_table(req.test_path, sep=req.data.sep, encoding=req.data.encoding)
-        ds.warnings.extend(tell(test_df, notify))
-        if ds.schema.target not in test_df.columns:
-            raise DataError(f"--test file {req.test_path} has no target column '{ds.schema.target}'")
-        test_df, _ = drop_missing_target(test_df, ds.schema.target)
-        X_test = check_against_schema(test_df, ds.schema, f"--test file {req.test_path}",
-                                      notify=_Keeping(notify, ds.warnings))
-        return Holdout(ds.X, X_test, y, encode_target(test_df[ds.schema.target], ds.task, classes))
-    stratify = None
-    if ds.task != "regression":
-        check_class_sizes(y, classes, 2, "a stratified hold-out split")
-        n_test = int(np.ceil(req.test_size * len(y)))
-        if n_test < len(classes) or len(y) - n_test < len(classes):
-            raise DataError(f"{len(y)} rows are too few for a stratified split with --test-size "
-                            f"{req.test_size} over {len(classes)} classes; give a larger --test-size or more rows")
-        stratify = y
-    elif len(y) < 5:
-        raise DataError(f"only {len(y)} rows: too few to hold out a test set")
-    X_train, X_test, y_train, y_test = train_test_split(ds.X, y, test_size=req.test_size,
-                                                        random_state=req.model.seed, stratify=stratify)
-    return Holdout(X_train, X_test, y_train, y_test)
 
 
 def _fit(pipeline: Any, X: pd.DataFrame, y: np.ndarray, model: str, notify: Notify = quiet) -> None:
