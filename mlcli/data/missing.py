@@ -33,9 +33,9 @@ def _numbers_written_with_commas(present: pd.Series, sep: str | None) -> tuple[p
     digits, a comma and digits with some group not of three digits (or the file separated by semicolons,
     where a comma is the decimal mark); (numbers, what was read) or None."""
     text = present.astype(str)
-    if not text.head(SAMPLE).str.contains(",", regex=False).any() and not text.str.contains(",", regex=False).any():
-        return None
     with_comma = text[text.str.contains(",", regex=False)]
+    if with_comma.empty:
+        return None
     plain = text.str.fullmatch(PLAIN)
     if (plain | text.str.fullmatch(GROUPED)).all() and not (sep == ";" and with_comma.str.fullmatch(
             DECIMAL_COMMA).all()):
