@@ -10,7 +10,9 @@ from typing import Any, BinaryIO
 import pandas as pd
 
 from mlcli.data.missing import READ_NA
+from mlcli.data.notices import Notify, quiet, warn
 from mlcli.data.read import check_header, sniff_separator, text_lines
+from mlcli.data.records import Merged, find_merged
 from mlcli.data.source import HEAD_BYTES, check_head, data_path, read_head
 from mlcli.errors import DataError, first_line
 
@@ -65,8 +67,11 @@ def _guess_encoding(head: bytes, encoding: str | None) -> str:
 
 
 def read_chunks(path: str, *, sep: str | None = None, encoding: str | None = None, chunk_rows: int = CHUNK_ROWS,
-                stdin: Any = None) -> tuple[Iterator[pd.DataFrame], int | None]:
-    """Chunks of rows of a CSV/TSV, JSON Lines or Parquet file (or stdin), and the row count when known."""
+                stdin: Any = None, notify: Notify = quiet) -> tuple[Iterator[pd.DataFrame], int | None]:
+    """Chunks of rows of a CSV/TSV, JSON Lines or Parquet file (or stdin), and the row count when known. Rows
+    that a stray quote merged into a value (``records.find_merged``) are counted chunk by chunk and, when the
+    last chunk has been read, told to ``notify`` as one warning: a stream cannot be re-read one record a line
+    as ``read_table`` does."""
     raw, label, regular = _open(path, stdin)
     if isinstance(raw, io.TextIOBase):  # a text stream (tests)
         raw = io.BytesIO(raw.read().encode("utf-8"))
@@ -98,11 +103,13 @@ def read_chunks(path: str, *, sep: str | None = None, encoding: str | None = Non
         check_header(text_lines(sample[:cut + 1] if cut >= 0 else sample), separator, label)  # whole lines only
         reader = pd.read_csv(stream, sep=separator, encoding=enc, chunksize=chunk_rows, na_values=READ_NA,
                              keep_default_na=False)
+        return _checked(reader, label, separator, notify), None
     return _checked(reader, label), None
 
 
-def _checked(reader: Any, label: str) -> Iterator[pd.DataFrame]:
+def _checked(reader: Any, label: str, sep: str | None = None, notify: Notify = quiet) -> Iterator[pd.DataFrame]:
     start = 0
+    merged: Merged | None = None
     try:
         for chunk in reader:
             chunk.columns = [str(c).strip() for c in chunk.columns]
@@ -110,8 +117,24 @@ def _checked(reader: Any, label: str) -> Iterator[pd.DataFrame]:
             if not (isinstance(index, pd.RangeIndex) and index.start == start and index.step == 1):
                 raise DataError(f"{label}: the first data row has more fields than the header, so every column "
                                 "would shift; quote the value that holds a separator, or remove the extra separator(s)")
+            found = find_merged(chunk, sep) if sep else None
+            if found is not None:
+                merged = _add(merged, found, start)
             start = index.stop
             yield chunk
     except (pd.errors.ParserError, ValueError, UnicodeError) as exc:
         first = first_line(exc)
         raise DataError(f"{label} is not a readable table: {first}") from exc
+    if merged is not None:
+        merged.records = start
+        warn(notify, merged.warning(label))
+
+
+def _add(total: Merged | None, found: Merged, offset: int) -> Merged:
+    """``found`` (in a chunk whose first row is data row ``offset``) added to the running ``total``."""
+    if total is None:
+        found.row += offset
+        return found
+    total.swallowed += found.swallowed
+    total.cells += found.cells
+    return total

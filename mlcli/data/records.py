@@ -119,7 +119,8 @@ def lines_as_records(text: str, sep: str) -> tuple[str, int, int] | None:
 
 
 def _field_checks(df: pd.DataFrame) -> list:
-    """Per column, what a field of a real row holds there: a number, one of a few known levels, or anything."""
+    """Per column, what a field of a real row holds there: a number, one of a few known levels, or anything (a
+    column of more than 50 values, or where most values differ: free text, even in a chunk of 50 rows)."""
     out = []
     for col in df.columns:
         s = df[col]
@@ -128,7 +129,7 @@ def _field_checks(df: pd.DataFrame) -> list:
             continue
         levels = s.dropna().astype(str).str.strip()
         unique = set(levels.unique()[:51])
-        out.append(unique if len(unique) <= 50 else None)
+        out.append(unique if len(unique) <= min(50, len(levels) // 2) else None)
     return out
 
 

@@ -240,7 +240,7 @@ def embed(req: EmbedRequest, notify: Notify = quiet, stdin: Any = None, stdout: 
     path = bm.resolve_base_model(req.base_model)
     max_length = bm.check_max_length(path, req.max_length, req.base_model, default=256)
     chunks, total = read_chunks(req.path, sep=req.sep, encoding=req.encoding, chunk_rows=req.chunk_rows,
-                                stdin=stdin)
+                                stdin=stdin, notify=notify)
     first = next(chunks, None)
     if first is None or len(first) == 0:
         raise DataError(f"{req.path if req.path != '-' else '<stdin>'} has a header but no data rows")

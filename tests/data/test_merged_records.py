@@ -11,7 +11,7 @@ import pandas as pd
 from mlcli.data.read import read_table
 from mlcli.data.records import ATTR
 
-from conftest import SAMPLE
+from conftest import SAMPLE, cli
 
 
 def _names_tsv(path, broken_row: int | None):
@@ -98,3 +98,42 @@ def test_two_column_reviews_with_commas_on_their_second_lines_are_not_a_fault(tm
     frame.to_csv(path, index=False)
     out = read_table(str(path))
     assert len(out) == 200 and out.attrs[ATTR] == []
+
+
+def test_embed_streams_chunk_by_chunk_and_still_counts_the_merged_rows(tmp_path):
+    """`embed` reads a file a chunk at a time (it cannot re-read it one record a line): rows a stray quote
+    merged are counted over every chunk and named in one warning once the file has been read."""
+    from mlcli.data.chunks import read_chunks
+
+    path = _closed_later(_names_tsv(tmp_path / "names.tsv", broken_row=130), 133)  # the third chunk of 50 rows
+    told: list[str] = []
+    chunks, _ = read_chunks(str(path), chunk_rows=50, notify=told.append)
+    assert sum(len(c) for c in chunks) == 297
+    assert told == [
+        f"warning: {path}: 3 line(s) that look like rows were read as part of 1 value(s), so 297 records were read "
+        "where the file has about 300: the value of 'message' in data row 131 (starting 'Gibson, Miss. "
+        "Dorothy Winifred') opens with a quote that is not closed where its row ends, and runs on to the next "
+        "quote; double that quote (\"\") or remove it"]
+    told.clear()
+    chunks, _ = read_chunks(str(_names_tsv(tmp_path / "clean.tsv", broken_row=None)), chunk_rows=50,
+                            notify=told.append)
+    assert sum(len(c) for c in chunks) == 300 and told == []
+
+
+def _closed_later(path, row: int):
+    """The message of data row ``row`` (0-based) ends with a quote: the stray quote's value runs on to it."""
+    lines = path.read_text().split("\n")
+    lines[row + 1] += '"'
+    path.write_text("\n".join(lines))
+    return path
+
+
+def test_embed_says_how_many_rows_the_quote_merged(tmp_path, tiny_bert):
+    path = _closed_later(_names_tsv(tmp_path / "names.tsv", broken_row=20), 22)
+    r = cli("embed", path, "--text", "message", "--base-model", tiny_bert, "-o", tmp_path / "e.csv")
+    assert r.exit_code == 0, r.output
+    assert len(pd.read_csv(tmp_path / "e.csv")) == 298
+    assert "2 line(s) that look like rows were read as part of 1 value(s), so 298 records" in r.stderr
+    r = cli("embed", _names_tsv(tmp_path / "clean.tsv", broken_row=None), "--text", "message", "--base-model",
+            tiny_bert, "-o", tmp_path / "c.csv")
+    assert r.exit_code == 0 and "look like rows" not in r.stderr and len(pd.read_csv(tmp_path / "c.csv")) == 300
