@@ -49,11 +49,11 @@ def score(task: str, y, proba, pred) -> float:
     return float(r2_score(y, pred))
 
 
-def _fit_predict(schema, model: str, X, y, Xv, task: str) -> np.ndarray:
+def fit_predict(schema, model: str, X, y, Xv, task: str, params: dict | None = None) -> np.ndarray:
     """Class probabilities (classification) or predictions (regression) of ``model`` fitted on X, y."""
     from mlcli.models.build import ModelConfig, build_pipeline
 
-    pipe = build_pipeline(schema, ModelConfig(model, {}, seed=42))
+    pipe = build_pipeline(schema, ModelConfig(model, dict(params or {}), seed=42))
     pipe.fit(X, y)
     return pipe.predict_proba(Xv) if task != "regression" else pipe.predict(Xv)
 
@@ -62,7 +62,7 @@ def score_of(task: str, y, out: np.ndarray) -> float:
     return score(task, y, out if task != "regression" else None, out.argmax(1) if task != "regression" else out)
 
 
-def _folds(task: str, X, y, classes):
+def folds(task: str, X, y, classes):
     from sklearn.model_selection import KFold, StratifiedKFold
 
     if task != "regression" and np.bincount(y, minlength=len(classes)).min() >= 5:
@@ -97,16 +97,16 @@ def measure(name: str, spec, cache: Path, max_rows: int, cv_max_rows: int) -> di
     for model in USUAL:
         t0 = time.perf_counter()
         scores = []
-        for a, v in _folds(ds.task, ds.X, y, classes) if len(y) <= cv_max_rows else ():
+        for a, v in folds(ds.task, ds.X, y, classes) if len(y) <= cv_max_rows else ():
             if ds.task != "regression" and len(np.unique(y[a])) < len(classes):
                 continue  # a rare class missing from this fold's training rows
             if ds.task == "binary" and len(np.unique(y[v])) < 2:
                 continue
-            scores.append(score_of(ds.task, y[v], _fit_predict(ds.schema, model, ds.X.iloc[a], y[a], ds.X.iloc[v],
+            scores.append(score_of(ds.task, y[v], fit_predict(ds.schema, model, ds.X.iloc[a], y[a], ds.X.iloc[v],
                                                                ds.task)))
         out["cv"][model] = float(np.mean(scores)) if scores else float("nan")
         out["cv_s"][model] = time.perf_counter() - t0
-        pred = _fit_predict(ds.schema, model, ds.X, y, Xt, ds.task)
+        pred = fit_predict(ds.schema, model, ds.X, y, Xt, ds.task)
         out["held_out"][model] = score_of(ds.task, yt, pred)
         out.setdefault("pred", {})[model] = np.asarray(pred, dtype=float).round(6).tolist()
     out["y_test"] = np.asarray(yt, dtype=float).tolist()
