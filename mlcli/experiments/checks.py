@@ -30,8 +30,8 @@ class Findings:
 
 
 def leak_screen(schema: Schema, X: pd.DataFrame, y: np.ndarray, seed: int, notify: Notify) -> Findings:
-    """Every column alone (and, for a numeric target, every sum and difference of two numeric columns) scored
-    against the target on a sample of the rows, before any model is fitted (explain.leaks.screen)."""
+    """Every column alone (and, for a numeric target, every sum, difference and mean of two numeric columns)
+    scored against the target on a sample of the rows, before any model is fitted (explain.leaks.screen)."""
     from mlcli.explain.leaks import SCREEN_ROWS, screen
 
     notify(f"checking each column for a leak of the target ({min(len(X), SCREEN_ROWS)} rows; --no-leak-check "

@@ -1,5 +1,5 @@
-"""The leak check: a column (or, for a numeric target, a sum or difference of two columns) that alone nearly
-determines the target. One implementation: ``train`` and ``cv`` screen every column before fitting
+"""The leak check: a column (or, for a numeric target, a sum, difference or mean of two columns) that alone
+nearly determines the target. One implementation: ``train`` and ``cv`` screen every column before fitting
 (:func:`screen`), ``explain`` checks the column that dominates the importances (:func:`leak_warnings`)."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class Leak:
     columns: list[str]
     metric: str  # roc_auc | f1_macro | r2
     score: float
-    how: str  # alone | sum | difference
+    how: str  # alone | sum | difference | mean
 
     @property
     def drop(self) -> str:
@@ -42,6 +42,9 @@ class Leak:
         if self.how == "alone":
             what = (f"column '{self.columns[0]}' alone predicts '{target}' almost perfectly ({shown} "
                     f"{self.score:.3f} on its own, cross-validated)")
+        elif self.how == "mean":
+            a, b = self.columns
+            what = f"'{target}' is (nearly) the mean of '{a}' and '{b}' (R² {self.score:.4f})"
         else:
             a, b = self.columns
             op = "+" if self.how == "sum" else "-"
@@ -179,7 +182,7 @@ def leak_warnings(results: dict[str, MethodResult], schema: Schema, X: pd.DataFr
 
 def screen(schema: Schema, X: pd.DataFrame, y: np.ndarray, seed: int = 42, rows: int = SCREEN_ROWS) -> list[Leak]:
     """Every used column scored alone against the target with a small cross-validated tree (on a sample of
-    at most ``rows`` rows); for a numeric target also every sum and difference of two numeric columns."""
+    at most ``rows`` rows); for a numeric target also every sum, difference and mean of two numeric columns."""
     if len(X) > rows:
         keep = np.sort(np.random.default_rng(seed).choice(len(X), size=rows, replace=False))
         X, y = X.iloc[keep], np.asarray(y)[keep]
@@ -197,13 +200,14 @@ def screen(schema: Schema, X: pd.DataFrame, y: np.ndarray, seed: int = 42, rows:
 
 
 def _pair_leaks(X: pd.DataFrame, y: np.ndarray, columns: list[str]) -> list[Leak]:
-    """Pairs whose sum or difference reproduces the target as it is (R² without fitting anything)."""
+    """Pairs whose sum, difference or mean reproduces the target as it is (R² without fitting anything): a total
+    and its parts, a price that is the midpoint of a minimum and a maximum price (MASS's Cars93)."""
     values = {c: X[c].to_numpy(dtype=float, na_value=np.nan) for c in columns}
     found = []
     for a, b in itertools.combinations(columns, 2):
         va, vb = values[a], values[b]
         for how, first, second, combined in (("sum", a, b, va + vb), ("difference", a, b, va - vb),
-                                             ("difference", b, a, vb - va)):
+                                             ("difference", b, a, vb - va), ("mean", a, b, (va + vb) / 2)):
             ok = np.isfinite(combined)
             if ok.sum() < max(30, 0.9 * len(y)):
                 continue
