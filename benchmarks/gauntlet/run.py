@@ -425,7 +425,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mlcli", default=None, help="the mlcli executable (default: the one beside this Python)")
     ap.add_argument("--keep", action="store_true", help="keep the model bundles")
     ap.add_argument("--no-reuse", action="store_true", help="refit the usual model the default already is")
-    ap.add_argument("--resume", action="store_true", help="keep the files already in --out and run the others")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep every file already in --out (the summary covers them too) and run the others")
     args = ap.parse_args(argv)
     args.cache = args.cache.resolve()
     args.mlcli = [args.mlcli] if args.mlcli else mlcli_command()
@@ -454,8 +455,9 @@ def main(argv: list[str] | None = None) -> int:
     runs_path = args.out.with_name(args.out.stem + "_runs.csv")
     rows: dict[str, dict] = {}
     runs: dict[str, list[dict]] = {}
-    if args.resume and args.out.exists():
-        rows = {r["file"]: r for r in map(typed, read_csv(args.out)) if r["file"] in names}
+    order = [s.name for s in SPECS]  # --out keeps the manifest's order, whatever --files says
+    if args.resume and args.out.exists():  # every file already in --out is kept, not only those of --files
+        rows = {r["file"]: r for r in map(typed, read_csv(args.out)) if r["file"] in BY_NAME}
         for r in read_csv(runs_path):
             if r["file"] in rows:
                 runs.setdefault(r["file"], []).append(r)
@@ -468,14 +470,14 @@ def main(argv: list[str] | None = None) -> int:
         with lock:  # written after every file: a run that is stopped keeps what it did (see --resume)
             rows[name] = fr.summary()
             runs[name] = [{**asdict(r), "warnings": " | ".join(r.warnings)} for r in fr.runs]
-            ordered = [n for n in names if n in rows]
+            ordered = [n for n in order if n in rows]
             write_csv([rows[n] for n in ordered], args.out)
             write_csv([r for n in ordered for r in runs.get(n, [])], runs_path)
 
     t0 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         list(pool.map(one, [n for n in names if n not in rows]))
-    rows = [rows[n] for n in names if n in rows]
+    rows = [rows[n] for n in order if n in rows]
     print(table(rows))
     print()
     print(summary_line(rows) + f" | {time.perf_counter() - t0:.0f} s")
