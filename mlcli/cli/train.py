@@ -13,8 +13,9 @@ from mlcli.cli.state import state
 def train(
     data: Annotated[str, typer.Argument(help="Data file (CSV/TSV/Parquet/JSON Lines) or - for stdin.")],
     model: Annotated[Optional[str], typer.Option(
-        "--model", "-m", help=f"Model: {o.MODEL_NAMES} (details: mlcli models). Default: xgboost, or logreg when "
-                              "free-text columns are half the columns or more.")] = None,
+        "--model", "-m", help=f"Model: {o.MODEL_NAMES} (details: mlcli models). Default: xgboost; logreg when "
+                              "free-text columns are half the columns or more; catboost for multiclass tables of "
+                              "fewer than 3,000 training rows.")] = None,
     target: o.Target = None,
     task: o.Task = None,
     param: o.Params = None,

@@ -121,7 +121,8 @@ def train(req: TrainRequest, notify: Notify = quiet, stdin: Any = None) -> Train
     spec, auto_threshold = _check_request(req)  # before the data is read: a bad option costs nothing
     ds = load_dataset(req.data, notify, stdin)
     if req.shape_default:
-        spec = choose_default(req.model, ds.schema, notify) or spec
+        fitted = len(ds.y) if req.test_path else int(len(ds.y) * (1 - req.test_size))
+        spec = choose_default(req.model, ds.schema, notify, fitted) or spec
     y, classes = encode_classes(ds)
     if req.threshold is not None and ds.task != "binary":
         raise ConfigError("--threshold applies to binary classification only")

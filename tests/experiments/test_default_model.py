@@ -1,12 +1,13 @@
-"""train without --model: boosted trees for tables, a linear model when free text is half the columns or more
-(the choice measured on the gauntlet's text files; here the rule itself, on generated reviews — labelled so —
-and the real Titanic file)."""
+"""train without --model: boosted trees for tables, a linear model when free text is half the columns or more,
+CatBoost for small multiclass tables (the choices measured on the gauntlet's files; here the rules themselves,
+on generated reviews — labelled so — and the real Titanic, iris and penguins files)."""
 
 from __future__ import annotations
 
 import json
 
 import numpy as np
+import pandas as pd
 
 from conftest import SAMPLE, review_frame
 
@@ -45,3 +46,21 @@ def test_a_param_without_a_model_keeps_the_model_it_belongs_to(mlcli, tmp_path):
     review_frame(200).drop(columns=["id", "stars"]).to_csv(path, index=False)
     doc, _ = _train(mlcli, path, "--target", "score", "--param", "max_depth=3")
     assert doc["model"] == "xgboost" and doc["params"]["max_depth"] == 3
+
+
+def test_a_small_multiclass_table_gets_catboost_and_a_larger_one_xgboost(mlcli, tmp_path):
+    doc, err = _train(mlcli, SAMPLE / "iris.csv", "--target", "species")
+    assert doc["model"] == "catboost" and doc["task"] == "multiclass" and doc["metrics"]["f1_macro"] > 0.85
+    assert ("model: catboost — the default for multiclass tables of fewer than 3,000 training rows (120 here)"
+            in err and "--model xgboost for XGBoost" in err)
+    doc, err = _train(mlcli, SAMPLE / "iris.csv", "--target", "species", "--model", "xgboost")  # asked for: kept
+    assert doc["model"] == "xgboost" and "the default for multiclass" not in err
+    doc, err = _train(mlcli, SAMPLE / "titanic.csv")  # binary: the small-data XGBoost stays
+    assert doc["model"] == "xgboost" and "the default for multiclass" not in err
+    rng = np.random.default_rng(0)  # GENERATED: 4,000 rows, 3 classes (3,200 training rows)
+    x = rng.normal(size=(4000, 3))
+    frame = pd.DataFrame(x, columns=["a", "b", "c"])
+    frame["kind"] = np.array(["low", "mid", "high"])[np.digitize(x[:, 0] + 0.5 * x[:, 1], [-0.5, 0.5])]
+    frame.to_csv(tmp_path / "big.csv", index=False)
+    doc, err = _train(mlcli, tmp_path / "big.csv", "--target", "kind")
+    assert doc["model"] == "xgboost" and "the default for multiclass" not in err
