@@ -18,8 +18,9 @@ def cv(
                                           f"Models: {o.MODEL_NAMES}.")] = None,
     target: o.Target = None,
     task: o.Task = None,
-    folds: Annotated[int, typer.Option("--folds", "-k", min=2, help="Number of folds (stratified for "
-                                                                   "classification).")] = 5,
+    folds: Annotated[Optional[int], typer.Option("--folds", "-k", min=2, help="Number of folds (stratified for "
+                                                 "classification; default 5, or as many as the smallest class has "
+                                                 "rows when that is fewer).")] = None,
     repeats: Annotated[int, typer.Option("--repeats", "-r", min=1, help="Repeat the K folds with new shuffles "
                                                                        "(seed, seed+1, ...).")] = 1,
     groups: Annotated[Optional[str], typer.Option("--groups", help="Column whose rows must stay in one fold "
@@ -104,7 +105,8 @@ def cv(
     req = CVRequest(
         data=DataOptions(data, target, task, sep, encoding, drop or [], categorical or [], text or [], numeric or []),
         models=models or ["fast"], params=parse_params(param),
-        preprocess=PreprocessOptions(scale=scale, poly=poly, pca=pca), seed=seed, folds=folds, repeats=repeats,
+        preprocess=PreprocessOptions(scale=scale, poly=poly, pca=pca), seed=seed, folds=folds or 5, repeats=repeats,
+        folds_given=folds is not None,
         groups=groups, metric=metric, grid=parse_grid(grid), jobs=jobs, threads=threads, scheduler=scheduler,
         timeout=timeout, oof=bool(oof or plot or report), train_scores=train_scores, save_best=save_best,
         balance=split_names(balance) or None, ratio=parse_ratio(ratio), log_target=log_target, leak_check=leak_check,

@@ -273,6 +273,30 @@ def test_more_folds_than_the_smallest_class(mlcli, tmp_path):
                                   "use --folds 3 or fewer")
 
 
+def test_the_default_fold_count_gives_way_to_a_small_class(mlcli, tmp_path):
+    """No --folds: 5 folds, or as many as the smallest class has rows (the gauntlet's zoo: 3 amphibians); cv and
+    auto say so and go on. A class of one row still stops them: it cannot be in a training and a test fold."""
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=40), "y": ["a"] * 37 + ["b"] * 3})
+    df.to_csv(tmp_path / "rare.csv", index=False)
+    res = mlcli("cv", tmp_path / "rare.csv", "--models", "logreg", "-f", "json")
+    assert res.exit_code == 0, res.stderr
+    assert "5 folds need 5 rows of every class and 'b' has 3: 3 folds instead (--folds to choose)" in res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["folds"] == 3 and doc["splits"] == 3
+    res = mlcli("auto", tmp_path / "rare.csv", "--time-limit", "20", "--preset", "fast", "--candidates", "1",
+                "--no-leak-check", "--out", tmp_path / "m", "-f", "json")
+    assert res.exit_code == 0, res.stderr
+    assert "5 folds need" not in res.stderr and "3 folds instead" not in res.stderr  # the fast preset: 3 folds
+    res = mlcli("auto", tmp_path / "rare.csv", "--time-limit", "20", "--preset", "best", "--candidates", "1",
+                "--no-leak-check", "--out", tmp_path / "m2", "-f", "json")
+    assert res.exit_code == 0 and "5 folds need 5 rows of every class and 'b' has 3: 3 folds instead" in res.stderr
+    pd.concat([df, pd.DataFrame({"x": [0.0], "y": ["c"]})]).to_csv(tmp_path / "single.csv", index=False)
+    res = mlcli("cv", tmp_path / "single.csv", "--models", "logreg", "--target", "y", "-q")
+    assert res.exit_code == 2 and res.stderr.strip() == (
+        "mlcli: error: --folds 5 is more than the 1 row(s) of the smallest class ('c'); remove or merge that class")
+
+
 def test_more_folds_than_groups(mlcli, tmp_path, small_binary):
     df = pd.read_csv(small_binary)
     df["site"] = np.where(np.arange(len(df)) % 2, "s1", "s2")

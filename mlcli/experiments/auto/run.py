@@ -157,7 +157,7 @@ def prepare(req: AutoRequest, budget: Budget, notify: Notify, progress: Any, std
     ds = load_dataset(req.data, notify, stdin)
     y, classes = encode_classes(ds)
     metric = resolve_metric(req.metric, ds.task)
-    splits = make_splits(y, ds.task, classes, cvreq.folds, 1, req.seed)
+    splits = make_splits(y, ds.task, classes, cvreq.folds, 1, req.seed, fewer_ok=req.folds is None, notify=notify)
     jobs, threads = plan_parallel(req.jobs, req.threads, req.scheduler, notify)
     if client is not None and jobs == -1:  # every worker thread of the cluster
         jobs = max(1, sum(client.nthreads().values()))

@@ -22,8 +22,13 @@ class Split:
 
 
 def make_splits(y: np.ndarray, task: str, classes: list[Any], folds: int, repeats: int, seed: int,
-                groups: np.ndarray | None = None, group_column: str | None = None) -> list[Split]:
-    """The folds every candidate shares. Repeat r shuffles with seed + r, so sklearn reproduces them."""
+                groups: np.ndarray | None = None, group_column: str | None = None, *, fewer_ok: bool = False,
+                notify: Notify = quiet) -> list[Split]:
+    """The folds every candidate shares. Repeat r shuffles with seed + r, so sklearn reproduces them.
+
+    ``fewer_ok`` (the fold count is a default, not the user's): a class with fewer rows than ``folds`` but at
+    least 2 gives as many folds as it has rows, with a notice, instead of an error (the gauntlet's zoo: 3
+    amphibians of 80 animals)."""
     from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
 
     if folds < 2:
@@ -39,6 +44,10 @@ def make_splits(y: np.ndarray, task: str, classes: list[Any], folds: int, repeat
     elif classify:
         counts = np.bincount(y, minlength=len(classes))
         smallest = int(np.argmin(counts))
+        if folds > counts[smallest] >= 2 and fewer_ok:
+            notify(f"{folds} folds need {folds} rows of every class and '{classes[smallest]}' has "
+                   f"{counts[smallest]}: {counts[smallest]} folds instead (--folds to choose)")
+            folds = int(counts[smallest])
         if folds > counts[smallest]:
             hint = (f"use --folds {counts[smallest]} or fewer" if counts[smallest] >= 2 else
                     "remove or merge that class")

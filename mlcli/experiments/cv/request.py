@@ -43,6 +43,7 @@ class CVRequest:
     preprocess: PreprocessOptions = field(default_factory=PreprocessOptions)
     seed: int = 42
     folds: int = 5
+    folds_given: bool = True  # False: the default count, which a class of fewer rows lowers (cv.folds)
     repeats: int = 1
     groups: str | None = None
     metric: str | None = None

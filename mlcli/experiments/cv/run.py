@@ -88,7 +88,9 @@ def _run(req: CVRequest, jobs: int, threads: int, client: Any, notify: Notify,
     check_task(req.calibrate, task, ds.schema.target)
     y, classes = encode_classes(ds)
     metric = resolve_metric(req.metric, task)
-    splits = make_splits(y, task, classes, req.folds, req.repeats, req.seed, groups, req.groups)
+    splits = make_splits(y, task, classes, req.folds, req.repeats, req.seed, groups, req.groups,
+                         fewer_ok=not req.folds_given, notify=notify)
+    req.folds = len(splits) // req.repeats
     candidates = _candidates(req, ds, threads, notify)
     findings = _checks(req, ds, y, splits, notify)
     jobs, threads = _auto_plan(req, jobs, threads, candidates, len(splits), ds)
