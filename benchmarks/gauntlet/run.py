@@ -389,11 +389,13 @@ def summary_line(rows: list[dict]) -> str:
     over = sum(r["runs_over_10min"] for r in rows)
     within = [r["within_0.02"] for r in rows if r["within_0.02"] is not None]
     auto = [r["auto_ge_best"] for r in rows if r["auto_ge_best"] is not None]
-    refused = sum(1 for r in rows if "refused" in r["verdict"])
+    parts = [r["verdict"].split("; ") for r in rows]
+    refused = sum(1 for p in parts if any(v.startswith("refused") for v in p))  # the default train's own exit 2
+    step = sum(1 for p in parts if "a step refused (exit 2)" in p)
     lost = sum(1 for r in rows if r["predict_rows_ok"] is False or r["scored_rows_ok"] is False)
     ok = sum(1 for r in rows if r["verdict"] == "ok")
     return (f"{n} files: {ok} ok | internal errors: {internal} runs | runs over 10 min: {over} | "
-            f"default train refused (exit 2): {refused} files | "
+            f"default train refused (exit 2): {refused} files | another step refused (exit 2): {step} files | "
             f"held-out rows lost (predict or evaluate): {lost} files | "
             f"default within {WITHIN} of the best usual model: {_share(within)} | "
             f"auto >= best usual model: {_share(auto)}")
