@@ -15,7 +15,7 @@ def train(
     model: Annotated[Optional[str], typer.Option(
         "--model", "-m", help=f"Model: {o.MODEL_NAMES} (details: mlcli models). Default: xgboost; logreg when "
                               "free-text columns are half the columns or more; catboost for multiclass tables of "
-                              "fewer than 3,000 training rows.")] = None,
+                              "fewer than 3,000 training rows and for other tables of 3,000 or more.")] = None,
     target: o.Target = None,
     task: o.Task = None,
     param: o.Params = None,

@@ -64,3 +64,21 @@ def test_a_small_multiclass_table_gets_catboost_and_a_larger_one_xgboost(mlcli, 
     frame.to_csv(tmp_path / "big.csv", index=False)
     doc, err = _train(mlcli, tmp_path / "big.csv", "--target", "kind")
     assert doc["model"] == "xgboost" and "the default for multiclass" not in err
+
+
+def test_binary_and_regression_tables_of_3000_training_rows_or_more_get_catboost(mlcli, tmp_path):
+    doc, err = _train(mlcli, SAMPLE / "default.csv", "--target", "default")  # real: 10,000 rows, 8,000 to fit
+    assert doc["model"] == "catboost" and doc["metrics"]["roc_auc"] > 0.9
+    assert ("model: catboost — the default for binary and regression tables of 3,000 training rows or more "
+            "(8,000 here)" in err)
+    doc, err = _train(mlcli, SAMPLE / "default.csv", "--target", "default", "--test-size", "0.7")  # 3,000 to fit
+    assert doc["model"] == "catboost"
+    doc, err = _train(mlcli, SAMPLE / "default.csv", "--target", "default", "--test-size", "0.71")  # 2,900
+    assert doc["model"] == "xgboost" and "the default for binary" not in err
+    rng = np.random.default_rng(1)  # GENERATED regression, 4,000 rows
+    x = rng.normal(size=(4000, 3))
+    frame = pd.DataFrame(x, columns=["a", "b", "c"])
+    frame["y"] = 3 * x[:, 0] - x[:, 1] ** 2 + rng.normal(scale=0.5, size=4000)
+    frame.to_csv(tmp_path / "reg.csv", index=False)
+    doc, err = _train(mlcli, tmp_path / "reg.csv", "--target", "y")
+    assert doc["model"] == "catboost" and doc["task"] == "regression" and doc["metrics"]["r2"] > 0.8
