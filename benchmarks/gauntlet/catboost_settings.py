@@ -27,7 +27,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from default_policy import fit_predict, folds, score_of  # noqa: E402
+from default_policy import cached_rows, fit_predict, folds, score_of  # noqa: E402
 
 SETTINGS = {
     "mlcli": {},
@@ -79,24 +79,12 @@ def main() -> int:
     from manifest import BY_NAME
 
     index = json.loads((args.cache / "index.json").read_text())
-    done = {}
-    if args.out.exists():
-        done = {r["file"]: r for r in map(json.loads, args.out.read_text().splitlines()) if r}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
+    names = [n for n in (args.files.split(",") if args.files else sorted(index)) if n and BY_NAME[n].target]
     rows = []
-    for name in [n for n in (args.files.split(",") if args.files else sorted(index)) if n and BY_NAME[n].target]:
-        row = done.get(name)
-        if row is None:
-            try:
-                row = run_file(name, BY_NAME[name], args.cache, args.max_rows, args.cv_max_rows)
-            except Exception as exc:  # noqa: BLE001 - a file mlcli refuses is reported, not fatal here
-                print(f"{name:20s} refused: {str(exc).splitlines()[0]}", flush=True)
-                continue
-            if row is None:
-                continue
-            with args.out.open("a") as fh:
-                fh.write(json.dumps(row) + "\n")
+    for row in cached_rows(names, args.out, False,
+                           lambda n: run_file(n, BY_NAME[n], args.cache, args.max_rows, args.cv_max_rows)):
         rows.append(row)
+        name = row["file"]
         cells = " ".join(f"{row['score'][s]:7.4f} {row['seconds'][s]:5.0f}s" for s in SETTINGS)
         print(f"{name:20s} {row['task']:10s} {row['rows']:6d} {row['how']:8s} {cells}", flush=True)
     print()

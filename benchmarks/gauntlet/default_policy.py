@@ -23,6 +23,7 @@ import json
 import sys
 import time
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -127,6 +128,30 @@ def choose(row: dict, candidates: list[str] | str | None) -> str:
     return max(candidates, key=lambda m: _cv(row, m))
 
 
+def cached_rows(names: list[str], out: Path, fresh: bool, measure: Callable[[str], dict | None]
+                ) -> Iterator[dict]:
+    """Each file's row: from ``out`` (one JSON line per file) when it is there and not ``fresh``, else
+    ``measure(name)``, appended to ``out`` as it comes; a file mlcli refuses is printed and skipped, and so is
+    one ``measure`` returns None for."""
+    done = {}
+    if out.exists() and not fresh:
+        done = {r["file"]: r for r in map(json.loads, out.read_text().splitlines()) if r}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        row = done.get(name)
+        if row is None:
+            try:
+                row = measure(name)
+            except Exception as exc:  # noqa: BLE001 - a file mlcli refuses is reported, not fatal here
+                print(f"{name:20s} refused: {str(exc).splitlines()[0]}", flush=True)
+                continue
+            if row is None:
+                continue
+            with out.open("a") as fh:
+                fh.write(json.dumps(row) + "\n")
+        yield row
+
+
 def summary(rows: list[dict]) -> None:
     """Per policy: the share of files within 0.02 of the best of the five, the mean gap, the CV seconds;
     the cross-validation policies over the files that were cross-validated (--cv-max-rows)."""
@@ -181,26 +206,13 @@ def main() -> int:
     from manifest import BY_NAME
 
     index = json.loads((args.cache / "index.json").read_text())
-    done = {}
-    if args.out.exists() and not args.fresh:
-        done = {r["file"]: r for r in map(json.loads, args.out.read_text().splitlines()) if r}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     names = [n for n in (args.files.split(",") if args.files else sorted(index)) if n
              and BY_NAME[n].target and (args.files or index[n].get("rows", 0) * 0.8 <= args.max_rows)]
     rows = []
-    for name in names:
-        row = done.get(name)
-        if row is None:
-            try:
-                row = measure(name, BY_NAME[name], args.cache, args.max_rows, args.cv_max_rows)
-            except Exception as exc:  # noqa: BLE001 - a file mlcli refuses is reported, not fatal here
-                print(f"{name:20s} refused: {str(exc).splitlines()[0]}", flush=True)
-                continue
-            if row is None:
-                continue
-            with args.out.open("a") as fh:
-                fh.write(json.dumps(row) + "\n")
+    for row in cached_rows(names, args.out, args.fresh,
+                           lambda n: measure(n, BY_NAME[n], args.cache, args.max_rows, args.cv_max_rows)):
         rows.append(row)
+        name = row["file"]
         held = " ".join(f"{m[:4]} {row['held_out'][m]:6.3f}" for m in USUAL)
         gaps = " ".join(f"{gap(row, choose(row, c)):5.3f}" for c in POLICIES.values())
         print(f"{name:20s} {row['task']:10s} {row['rows']:5d}  {held}  cv→{choose(row, USUAL):8s} gaps {gaps}",
