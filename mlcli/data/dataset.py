@@ -179,6 +179,20 @@ def encode_classes(ds: Dataset) -> tuple[np.ndarray, list[Any]]:
 SHOWN = 10  # classes named in an error line at most
 
 
+def single_row_classes(ds: Dataset, y: np.ndarray, classes: list[Any]) -> tuple[np.ndarray, str] | None:
+    """Multiclass with classes of a single row and at least three classes of more (a binary file with a stray
+    label is refused by check_class_sizes): (the indices of those classes, their names for a message, at
+    most ten); None otherwise."""
+    if ds.task != "multiclass":
+        return None
+    counts = np.bincount(y, minlength=len(classes))
+    single = np.flatnonzero(counts == 1)
+    if not len(single) or int((counts >= 2).sum()) < 3:
+        return None
+    names = ", ".join(f"'{classes[i]}'" for i in single[:SHOWN])
+    return single, names + (f" and {len(single) - SHOWN} more" if len(single) > SHOWN else "")
+
+
 def check_class_sizes(y_idx: np.ndarray, classes: list[Any], need: int, what: str) -> None:
     counts = np.bincount(y_idx, minlength=len(classes))
     small = [(classes[i], int(c)) for i, c in enumerate(counts) if 0 < c < need]  # absent: left out on purpose

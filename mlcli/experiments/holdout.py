@@ -16,6 +16,7 @@ from mlcli.data.dataset import (
     drop_missing_target,
     encode_target,
     quiet,
+    single_row_classes,
     tell,
     warn,
 )
@@ -84,17 +85,12 @@ def holdout(req: Any, ds: Dataset, y: np.ndarray, classes: list[Any], notify: No
 
 
 def _seen_once(ds: Dataset, y: np.ndarray, classes: list[Any], notify: Notify) -> np.ndarray | None:
-    """Multiclass with classes of a single row (and at least three classes of more; a binary file with a stray
-    label is refused by check_class_sizes): the mask of those rows,
-    told in a warning kept with the data's; None otherwise (check_class_sizes then says what is wrong)."""
-    if ds.task != "multiclass":
+    """Multiclass with classes of a single row (dataset.single_row_classes): the mask of those rows, told in a
+    warning kept with the data's; None otherwise (check_class_sizes then says what is wrong)."""
+    found = single_row_classes(ds, y, classes)
+    if found is None:
         return None
-    counts = np.bincount(y, minlength=len(classes))
-    single = np.flatnonzero(counts == 1)
-    if not len(single) or int((counts >= 2).sum()) < 3:  # two classes and a stray label: refused, said why
-        return None
-    names = ", ".join(f"'{classes[i]}'" for i in single[:10]) + (f" and {len(single) - 10} more"
-                                                                  if len(single) > 10 else "")
+    single, names = found
     line = (f"{len(single)} class(es) with a single row ({names}): kept in the training rows, so the model "
             "learns them, but none is held out, so the held-out metrics do not score them")
     ds.warnings.append(line)

@@ -48,3 +48,22 @@ def test_binary_with_a_one_row_class_is_still_refused(tmp_path, mlcli):
     path.write_text("x,y\n" + "\n".join(f"{i % 7}.5,{'a' if i else 'b'}" for i in range(30)) + "\n")
     r = mlcli("train", path, "--target", "y", "--task", "binary", "--model", "logreg")
     assert r.exit_code == 2 and "class too small for a stratified hold-out split: 'b' has 1" in r.stderr
+
+
+def test_cv_and_auto_leave_single_row_classes_out_and_say_so(tmp_path, mlcli):
+    path = _species(tmp_path / "rodents.csv")
+    line = ("mlcli: warning: 2 class(es) with a single row ('CS', 'UL'): left out of cross-validation, which trains "
+            "on part of a class's rows and scores the rest; `train` keeps them in its training rows")
+    r = mlcli("cv", path, "--target", "species", "--models", "logreg", "--no-leak-check", "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    assert line in r.stderr.splitlines()
+    doc = json.loads(r.stdout)
+    assert doc["folds"] == 5 and doc["rows"] == 180 and doc["leaderboard"][0]["score"] > 0.8
+    assert line.removeprefix("mlcli: warning: ") in doc["warnings"]
+    a = mlcli("auto", path, "--target", "species", "--time-limit", "20", "--preset", "fast", "--candidates", "1",
+              "--no-leak-check", "--out", tmp_path / "m", "-f", "json")
+    assert a.exit_code == 0, a.stderr
+    assert line.replace("of cross-validation", "of auto's cross-validation") in a.stderr.splitlines()
+    q = mlcli("cv", _species(tmp_path / "plain.csv", singles=()), "--target", "species", "--models", "logreg",
+              "--no-leak-check", "-q")
+    assert q.exit_code == 0 and "single row" not in q.stderr

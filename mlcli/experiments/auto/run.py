@@ -38,7 +38,7 @@ from mlcli.experiments.auto.request import CANDIDATE_SHARE, AutoRequest, Budget,
 from mlcli.experiments.checks import Findings
 from mlcli.experiments.cv import schedule
 from mlcli.experiments.cv.execution import FoldResult, plan_parallel, signals_seen
-from mlcli.experiments.cv.folds import Split, make_splits
+from mlcli.experiments.cv.folds import Split, make_splits, without_single_rows
 from mlcli.experiments.cv.run import _checks as cv_checks
 from mlcli.experiments.cv.runner import Work, execute
 from mlcli.models.build import ModelConfig
@@ -156,6 +156,7 @@ def prepare(req: AutoRequest, budget: Budget, notify: Notify, progress: Any, std
     cvreq = req.cv_request()
     ds = load_dataset(req.data, notify, stdin)
     y, classes = encode_classes(ds)
+    ds, y, classes = without_single_rows(ds, y, classes, "auto's cross-validation", notify)
     metric = resolve_metric(req.metric, ds.task)
     splits = make_splits(y, ds.task, classes, cvreq.folds, 1, req.seed, fewer_ok=req.folds is None, notify=notify)
     jobs, threads = plan_parallel(req.jobs, req.threads, req.scheduler, notify)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlcli.data.dataset import Dataset, Notify, quiet
+from mlcli.data.dataset import Dataset, Notify, encode_classes, quiet, single_row_classes, warn
 from mlcli.data.schema import Schema, prepare_frame
 from mlcli.errors import ConfigError, DataError, did_you_mean, quote_list
 
@@ -69,6 +69,31 @@ def make_splits(y: np.ndarray, task: str, classes: list[Any], folds: int, repeat
         for f, (tr, te) in enumerate(pieces):
             out.append(Split(r, f, tr, te))
     return out
+
+
+def without_single_rows(ds: Dataset, y: np.ndarray, classes: list[Any], what: str, notify: Notify = quiet
+                        ) -> tuple[Dataset, np.ndarray, list[Any]]:
+    """(data, encoded target, classes) without the rows of multiclass classes seen once (the gauntlet's
+    weather events: 1 of 2,476 storms a "marine" event), told in a warning kept with the data's. A class needs
+    a row to train on and one to score in every fold: cross-validation cannot keep it, as `train` does, in the
+    training rows only, because every row is scored once. Unchanged when there are none, or when fewer than
+    three classes would be left (make_splits then says what is wrong)."""
+    found = single_row_classes(ds, y, classes)
+    if found is None:
+        return ds, y, classes
+    single, names = found
+    line = (f"{len(single)} class(es) with a single row ({names}): left out of {what}, which trains on part of a "
+            "class's rows and scores the rest; `train` keeps them in its training rows")
+    keep = np.flatnonzero(~np.isin(y, single))
+
+    def rows(part: Any) -> Any:
+        return None if part is None else part.iloc[keep].reset_index(drop=True)
+
+    kept = replace(ds, frame=rows(ds.frame), X=rows(ds.X), y=rows(ds.y), warnings=[*ds.warnings, line],
+                   synthetic=None if ds.synthetic is None else ds.synthetic[keep])
+    warn(notify, line)
+    y2, classes2 = encode_classes(kept)
+    return kept, y2, classes2
 
 
 def group_values(ds: Dataset, column: str, notify: Notify = quiet) -> tuple[Dataset, np.ndarray]:

@@ -23,7 +23,7 @@ from mlcli.evaluation.scoring import decode
 from mlcli.experiments.checks import Findings, duplicates_across, leak_screen, target_advice
 from mlcli.experiments.cv import schedule
 from mlcli.experiments.cv.execution import FoldResult, Progress, connect_scheduler, plan_parallel
-from mlcli.experiments.cv.folds import Split, group_values, make_splits
+from mlcli.experiments.cv.folds import Split, group_values, make_splits, without_single_rows
 from mlcli.experiments.cv.leaderboard import CVResult, Row, build_rows
 from mlcli.experiments.cv.request import (
     Candidate,
@@ -87,6 +87,8 @@ def _run(req: CVRequest, jobs: int, threads: int, client: Any, notify: Notify,
     task = ds.task
     check_task(req.calibrate, task, ds.schema.target)
     y, classes = encode_classes(ds)
+    if groups is None:
+        ds, y, classes = without_single_rows(ds, y, classes, "cross-validation", notify)
     metric = resolve_metric(req.metric, task)
     splits = make_splits(y, task, classes, req.folds, req.repeats, req.seed, groups, req.groups,
                          fewer_ok=not req.folds_given, notify=notify)
@@ -180,6 +182,7 @@ def _checks(req: CVRequest, ds: Dataset, y: np.ndarray, splits: list[Split], not
     findings = target_advice(ds.y, ds.task, req.log_target)
     for line in findings.warnings:
         notify(line)
+    findings.warnings[:0] = ds.warnings  # what reading the data found (told then): kept in the result too
     if req.leak_check:
         findings.add(leak_screen(ds.schema, ds.X, y, req.seed, notify))
     hashes = row_hashes(ds.X, y)

@@ -188,7 +188,7 @@ def test_order_defaults_then_flaml_rank_by_rank_then_variants(shape):
     tiers = [P.TIERS.index(c.tier) for c in cands]
     assert tiers == sorted(tiers) and set(tiers) == {0, 1, 2}
     defaults = [c for c in cands if c.tier == "default"]
-    assert {c.model for c in defaults} == {"lightgbm", "xgboost", "catboost"} | ({"logreg"} if shape[-1] else set())
+    assert {c.model for c in defaults} == {"logreg", "rf", "lightgbm", "xgboost", "catboost"}
     assert [c.cost_s for c in defaults] == sorted(c.cost_s for c in defaults)
     flaml = [c for c in cands if c.tier == "flaml"]
     ranks = [_rank(c.label) or r for c, r in zip(flaml, _running_rank(flaml), strict=True)]
