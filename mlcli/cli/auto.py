@@ -25,6 +25,9 @@ def auto(
                                                  "time left (default: the preset's).")] = None,
     out: Annotated[Optional[str], typer.Option("--out", "-o", help="Fit the final model and save it as a bundle in "
                                                "this directory (default: nothing is saved).")] = None,
+    test: Annotated[Optional[str], typer.Option("--test", help="Labelled file the search never sees: the final "
+                                                "model is scored on it at the end, the baseline beside it (checked "
+                                                "before the search; without --out the model is not kept).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the tuning searches kept from an earlier run "
                                          "of the same data, target, metric and folds: their trials count, --trials "
                                          "more run per search.")] = False,
@@ -79,7 +82,7 @@ def auto(
         time_limit=time_limit, preset=preset, folds=folds, trials=trials, tune=tune, metric=metric, seed=seed,
         refit=refit, out=out, jobs=jobs, threads=threads, log_target=log_target, leak_check=leak_check,
         limit_candidates=candidates, studies=studies_path(), resume=resume,
-        scheduler=scheduler, guard=not always_ensemble,
+        scheduler=scheduler, guard=not always_ensemble, test_path=test,
     )
     with AutoProgress(enabled=not state.quiet, time_limit=time_limit) as progress, library_chatter_to_stderr():
         doc = run_auto(req, notify=notify, progress=progress)
@@ -90,7 +93,8 @@ def auto(
     if doc["saved"]:
         notify(f"final model ({doc['ensemble']['final']} ensemble) saved to {doc['saved']}")
     elif not out:
-        notify("nothing saved: give --out DIR to fit and keep the final model")
+        notify("nothing saved: give --out DIR to fit and keep the final model" if not test else
+               "the final model was scored on --test and not kept: give --out DIR to keep it")
     if doc["interrupted"]:  # the tracking wrapper records the partial result, then exits with 130
         notify.warn("interrupted: the leaderboard and ensemble of what finished")
     return doc

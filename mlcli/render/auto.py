@@ -93,6 +93,18 @@ def _versus(console: Console, doc: dict[str, Any]) -> None:
                   "chosen on these rows: a little optimistic)[/dim]", highlight=False)
 
 
+def _test(console: Console, doc: dict[str, Any]) -> None:
+    """The final model on the --test file, the baseline beside it."""
+    test = doc.get("test_file")
+    if not test:
+        return
+    scale = scale_of([test["score"], test["baseline_score"]])
+    base = "" if test["baseline_score"] is None else f" · baseline {fmt_num(test['baseline_score'], scale=scale)}"
+    name = escape(test["data"].replace("\\", "/").rsplit("/", 1)[-1])
+    console.print(f"{label(test['metric'])} on the test file {name} ({test['rows']:,} rows): final "
+                  f"model [bold]{fmt_num(test['score'], scale=scale)}[/bold]{base}", highlight=False)
+
+
 def _budget(console: Console, doc: dict[str, Any]) -> None:
     b = doc["budget"]
     phases = ", ".join(f"{k} {v:.1f} s" for k, v in b["phases"].items())
@@ -118,6 +130,7 @@ def render_auto(console: Console, doc: dict[str, Any], top: int = TOP) -> None:
     render_warnings(console, doc)
     console.print(_table(doc, top))
     _versus(console, doc)
+    _test(console, doc)
     _budget(console, doc)
     if doc.get("interrupted"):
         console.print("[yellow]interrupted: the leaderboard and ensemble of what finished[/yellow]")

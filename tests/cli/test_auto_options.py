@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import tempfile
 
 import yaml
 
@@ -106,3 +108,77 @@ def test_small_data_is_not_tuned_unless_asked(mlcli):
     assert_error(mlcli("auto", IRIS, *quick, "--resume"),
                  "--resume continues auto's tuning, which the best preset leaves out below 5,000 rows (150 here); "
                  "add --tune or --trials N")
+
+
+def _split_iris(tmp_path):
+    import pandas as pd
+
+    df = pd.read_csv(IRIS).sample(frac=1.0, random_state=0)
+    train, test = tmp_path / "train.csv", tmp_path / "test.csv"
+    df.iloc[:110].to_csv(train, index=False)
+    df.iloc[110:].to_csv(test, index=False)
+    return train, test, df
+
+
+def test_test_file_scores_the_final_model_with_the_baseline_beside_it(mlcli, tmp_path, monkeypatch):
+    train, test, _ = _split_iris(tmp_path)
+    res = mlcli("auto", train, *QUICK, "--test", test, "--out", tmp_path / "m")
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(res.stdout)
+    scored = doc["test_file"]
+    assert scored["rows"] == 40 and scored["metric"] == "f1_macro" and scored["data"] == str(test)
+    assert scored["score"] > 0.85 and scored["baseline_score"] < 0.4  # the trivial model: one class of three
+    assert scored["training_rows"]["of"] == 40 and scored["training_rows"]["count"] <= 1  # iris repeats one row
+    again = json.loads(mlcli("evaluate", tmp_path / "m", test, "-f", "json").stdout)
+    assert again["metrics"]["f1_macro"] == scored["score"]  # the same model, the same rows
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    table = mlcli("auto", train, *QUICK, "--test", test, "-f", "table")
+    assert table.exit_code == 0, table.stderr
+    text = " ".join(table.stdout.split())
+    assert re.search(r"F1 \(macro\) on the test file test\.csv \(40 rows\): final model 0\.\d+ · baseline 0\.\d+", text)
+    assert "the final model was scored on --test and not kept: give --out DIR to keep it" in table.stderr
+    assert not list(scratch.iterdir())  # the final model fitted for the score is not left behind
+
+
+def test_a_test_file_that_cannot_be_scored_is_refused_before_the_search(mlcli, tmp_path):
+    train, test, df = _split_iris(tmp_path)
+    df.iloc[110:].drop(columns=["species"]).to_csv(tmp_path / "unlabelled.csv", index=False)
+    df.iloc[110:].drop(columns=["petal_width"]).to_csv(tmp_path / "short.csv", index=False)
+    out = tmp_path / "m"
+    cases = [(tmp_path / "unlabelled.csv", "--test file", "has no target column 'species'"),
+             (tmp_path / "short.csv", "petal_width"),
+             ("-", "--test must be a file"),
+             (train, "is the training file"),
+             (tmp_path / "nope.csv", "nope.csv")]
+    for path, *fragments in cases:
+        res = mlcli("auto", train, "--time-limit", "600", "--test", path, "--out", out, "-q")
+        assert_error(res, *fragments)
+        assert not out.exists()
+
+
+def test_a_skewed_positive_target_is_also_tried_on_log_y(mlcli, tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    price = np.exp(1.2 * X[:, 0] + 0.6 * X[:, 1] + rng.normal(0, 0.3, 400)) * 1000  # lognormal: skewness > 2
+    path = tmp_path / "prices.csv"
+    pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "c": X[:, 2], "price": price}).to_csv(path, index=False)
+    args = ["--target", "price", "--time-limit", "30", "--preset", "fast", "--candidates", "8", "--no-tune",
+            "--no-leak-check"]
+    res = mlcli("auto", path, *args, "--out", tmp_path / "m")
+    assert res.exit_code == 0, res.stderr
+    board = {r["name"]: r for r in json.loads(res.stdout)["leaderboard"]}
+    logs = {n: r for n, r in board.items() if n.endswith("#log")}
+    assert set(logs) == {"lightgbm#log", "xgboost#log", "catboost#log"}, sorted(board)
+    base = board["baseline"]["score"]
+    assert all(r["status"] == "ok" and r["score"] < 0.8 * base for r in logs.values())  # RMSE in the target's units
+    for name, r in logs.items():  # a lognormal target: every booster does better on log(1 + y)
+        assert r["score"] < board[name.replace("#log", "#default")]["score"], name
+    pred = json.loads(mlcli("predict", tmp_path / "m", path, "-f", "json").stdout)
+    assert 0.5 * price.mean() < np.mean([p["prediction"] for p in pred]) < 2 * price.mean()
+    given = mlcli("auto", path, *args, "--log-target")
+    assert given.exit_code == 0 and not any(r["name"].endswith("#log") for r in json.loads(given.stdout)["leaderboard"])

@@ -126,14 +126,16 @@ def choose_ensemble(tried: Tried, y: np.ndarray, task: str, metric: str, k: int,
     t1 = time.perf_counter()
     E.oof_score(y, first, task, metric)
     one = max(time.perf_counter() - t1, 1e-5)
-    rounds = int(max(2, min(E.ROUNDS, seconds / (3 * one * len(oof)))))  # the selection, then its check
+    rounds = int(max(2, min(E.ROUNDS, seconds / (4 * one * len(oof)))))  # the selection, its check, the stacker
     sel = E.select_ensemble(oof, y, task, metric, rounds)
     names = sel.members
     choice = Choice(names, [sel.weights[n] for n in names], sel.score, oof_score=sel.score,
                     best_single=sel.best_single, best_single_oof=sel.best_single_score, rounds=len(sel.history))
     prediction = sel.prediction
-    if len(names) >= 2:
-        stacked = E.fit_stacker({n: oof[n] for n in names}, y, task, metric, seed=seed)
+    left = seconds / 2 - (time.perf_counter() - t0)  # the other half is the check's (about two selections)
+    stacked = E.fit_stacker({n: oof[n] for n in names}, y, task, metric, seed=seed, seconds=max(left, 0.0)
+                            ) if len(names) >= 2 else None
+    if stacked is not None:
         choice.stacker_score = stacked.score
         if E.stacker_wins(stacked, sel):
             choice.stacker, choice.oof_score, prediction = stacked.model, stacked.score, stacked.prediction

@@ -19,6 +19,7 @@ here is deterministic: ties go to the candidate given first.
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ ROUNDS = 40  # rounds of greedy selection (the first one picks the best single c
 STACK_FOLDS = 5  # inner folds that score a stacker
 STACK_C = 1.0  # the logistic stacker's inverse regularisation strength
 STACK_ALPHA = 1.0  # the ridge stacker's regularisation strength
+STACK_MAX_ITER = 300  # the logistic stacker's iterations at most (13 classes x 3 members: 11 ms each, 2,923 rows)
+PROBE_ITER = 3  # iterations of the fit that times the logistic stacker before it runs
 _TOL = 1e-12  # an addition must improve the score by more than this
 GUARD_REPEATS = 2  # random halvings behind the cross-fitted check of the selection (crossfit_gain)
 
@@ -224,7 +227,7 @@ def make_stacker(task: str, seed: int = 0) -> Any:
         return Ridge(alpha=STACK_ALPHA)
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(C=STACK_C, max_iter=2000, random_state=seed)
+    return LogisticRegression(C=STACK_C, max_iter=STACK_MAX_ITER, random_state=seed)
 
 
 def _stacker_output(model: Any, features: np.ndarray, task: str, k: int) -> np.ndarray:
@@ -244,15 +247,19 @@ def _inner_folds(y: np.ndarray, task: str, folds: int, seed: int) -> list[tuple[
 
 
 def fit_stacker(oof: Mapping[str, Any], y: Any, task: str, metric: str | None = None, folds: int = STACK_FOLDS,
-                seed: int = 0) -> Stacked:
+                seed: int = 0, seconds: float | None = None) -> Stacked | None:
     """A stacker over every candidate in ``oof`` (pass only those the final model will hold), fitted on all
-    rows, with its score from ``folds``-fold cross-validation over the out-of-fold rows."""
+    rows, with its score from ``folds``-fold cross-validation over the out-of-fold rows. With ``seconds``:
+    None, nothing fitted, when its fits are expected to take longer (:func:`stacker_seconds`: a logistic
+    stacker over many classes that does not converge took 544 s of a 60-second auto run)."""
     metric = M.resolve_metric(metric, task)
     names, outputs, y = _check(oof, y, task)
     if folds < 2 or folds > len(y):
         raise ConfigError(f"the stacker's inner cross-validation needs 2 to {len(y)} folds, got {folds}")
     k = outputs[0].shape[1] if task != "regression" else 0
     features = stack_features(outputs, task)
+    if seconds is not None and stacker_seconds(features, y, task, folds) > seconds:
+        return None
     inner = np.zeros_like(outputs[0])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence notes on a fold: the score below says how it did
@@ -261,6 +268,20 @@ def fit_stacker(oof: Mapping[str, Any], y: Any, task: str, metric: str | None = 
             inner[test] = _stacker_output(model, features[test], task, k)
         model = make_stacker(task, seed).fit(features, y)
     return Stacked(metric, names, model, oof_score(y, inner, task, metric), inner)
+
+
+def stacker_seconds(features: np.ndarray, y: np.ndarray, task: str, folds: int = STACK_FOLDS) -> float:
+    """The expected seconds of a stacker's fits (``folds`` inner ones and the final one) at the worst case of
+    STACK_MAX_ITER iterations, from a fit of PROBE_ITER iterations on all rows; 0 for ridge (one solve)."""
+    if task == "regression":
+        return 0.0
+    from sklearn.linear_model import LogisticRegression
+
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        LogisticRegression(C=STACK_C, max_iter=PROBE_ITER).fit(features, y)
+    return (time.perf_counter() - t0) / PROBE_ITER * STACK_MAX_ITER * (folds + 1)
 
 
 def stacker_wins(stacked: Stacked, selection: Selection) -> bool:

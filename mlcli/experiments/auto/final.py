@@ -103,7 +103,7 @@ def save_final(ctx: Any, choice: Choice, doc: dict[str, Any]) -> tuple[str, floa
     for name, weight in zip(choice.names, choice.weights):
         config = tried.configs[tried.index(name)]
         members.append({"name": name, "model": config.model, "params": config.params, "weight": weight,
-                        "text_features": config.preprocess.text_features})
+                        "text_features": config.preprocess.text_features, "log_target": config.log_target})
     packages = {get_spec(m["model"]).package for m in members}
     meta.update(model="ensemble", params={"members": members}, early_stopping=None,
                 libraries=library_versions(["sklearn", "numpy", "pandas", "joblib", *sorted(p for p in packages if p)]))

@@ -12,7 +12,9 @@ into an ordered list of :class:`Candidate` (registry model, ``--param`` values, 
    short budget is a cheap one. The best of them by out-of-fold score is the guard's reference
    (:func:`mlcli.experiments.auto.board.guard_choice`): on the gauntlet's small files the best of the usual
    five on the held-out rows was the linear model or the forest on 9 of 26, which a booster-only reference
-   never saw.
+   never saw. With a strictly positive, strongly skewed regression target (skewness above 2, the target
+   advice's rule), the three boosters' defaults are tried on log(1 + y) too (``lightgbm#log``: as
+   ``--log-target``, predicting in the target's units), so the out-of-fold score chooses between the scales.
 2. ``flaml`` - FLAML's meta-learned configurations for this data (:mod:`mlcli.experiments.auto.meta`: the
    nearest mined dataset's ranked list for lgbm, xgboost, xgb_limitdepth, rf and extra_tree), rank by rank:
    every learner's first choice before any second choice, cheapest first within a rank (equal expected gain).
@@ -53,7 +55,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mlcli.experiments.auto.meta import MetaFeatures, meta_features, ranked_configs
@@ -83,6 +85,7 @@ class Candidate:
     tier: str = "default"
     text_features: str | None = None  # tfidf | embed with text columns, else None
     why: str = ""
+    log_target: bool = False  # regression: fitted on log(1 + y), predicting in the target's units
 
 
 # (label suffix, params, rationale) per model; rounds for the boosters are added by _rounds_for
@@ -112,14 +115,19 @@ DEFAULT_WHY = {
 
 
 def portfolio(task: str, n_rows: int, n_features: int, n_classes: int, numeric_share: float, text: bool,
-              limit: int | None = None) -> list[Candidate]:
-    """The candidates for data of this shape, in the order to try them (see the module docstring)."""
+              limit: int | None = None, skewed: bool = False) -> list[Candidate]:
+    """The candidates for data of this shape, in the order to try them (see the module docstring); ``skewed``:
+    a strictly positive, strongly skewed regression target, for which the boosters' defaults are also tried
+    on log(1 + y) right after the default tier."""
     meta = meta_features(task, n_rows, n_features, n_classes, numeric_share)
-    raw = _defaults(task, meta, text) + _flaml(task, meta, text) + _variants(task, meta, text)
-    seen: set[tuple[str, str, str | None]] = set()
+    defaults = _defaults(task, meta, text)
+    if skewed and task == "regression":
+        defaults += _log_targets(task, meta, text)
+    raw = defaults + _flaml(task, meta, text) + _variants(task, meta, text)
+    seen: set[tuple[str, str, str | None, bool]] = set()
     out: list[Candidate] = []
     for cand in raw:
-        key = (cand.model, repr(sorted(cand.params.items())), cand.text_features)
+        key = (cand.model, repr(sorted(cand.params.items())), cand.text_features, cand.log_target)
         if key in seen or not _usable(cand.model, task):
             continue
         seen.add(key)
@@ -157,6 +165,14 @@ def _defaults(task: str, meta: MetaFeatures, text: bool) -> list[Candidate]:
     models = list(USUAL)
     return _by_cost([_candidate(m, {}, _label(m, task, "default"), "default", meta, text, DEFAULT_WHY[m])
                      for m in models])
+
+
+def _log_targets(task: str, meta: MetaFeatures, text: bool) -> list[Candidate]:
+    """The boosters at their defaults on log(1 + y) (as ``--log-target``), cheapest first: their out-of-fold
+    predictions, in the target's units, compete with the raw fits' on the same score."""
+    why = "fitted on log(1 + y): a positive, strongly skewed target (as --log-target)"
+    return _by_cost([replace(_candidate(m, {}, _label(m, task, "log"), "default", meta, text, why), log_target=True)
+                     for m in STRONG])
 
 
 def _flaml(task: str, meta: MetaFeatures, text: bool) -> list[Candidate]:

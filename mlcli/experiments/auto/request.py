@@ -62,6 +62,7 @@ class AutoRequest:
     resume: bool = False  # continue the kept tuning searches of the same data, target, metric and folds
     scheduler: str | None = None  # a Dask scheduler address: the portfolio's and the trials' folds run there
     guard: bool = True  # keep the best default model unless the ensemble beats it on rows its selection did not see
+    test_path: str | None = None  # --test FILE: the final model scored on these labelled rows after the search
 
     def check(self) -> Preset:
         """Every problem that needs no data, as one line: nothing is read or fitted before this passes."""

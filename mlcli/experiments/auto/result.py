@@ -46,6 +46,12 @@ def finish(ctx: Any, preset: Preset, tuning: list[dict[str, Any]] | None) -> dic
             doc["budget"]["final_s"] = round(final_s, 3)
         except KeyboardInterrupt:  # the bundle write is atomic: nothing half-written is left
             doc["interrupted"] = True
+    if ctx.req.test_path and doc.get("saved"):
+        from mlcli.experiments.auto.testfile import score_test_file
+
+        req = ctx.req
+        doc["test_file"] = score_test_file(doc["saved"], req.test_path, ctx.metric, req.data.sep, req.data.encoding,
+                                      ctx.notify)
     doc["seconds"] = round(budget.used(), 3)
     return doc
 
@@ -122,7 +128,7 @@ def document(ctx: Any, preset: Preset, tuning: list[dict[str, Any]] | None, choi
         "tuning": tuning,
         "parallel": {"jobs": ctx.jobs, "threads_per_model": ctx.threads, "scheduler": ctx.req.scheduler},
         "scheduler": ctx.req.scheduler,
-        "interrupted": ctx.interrupted, "saved": None, "seconds": None,
+        "interrupted": ctx.interrupted, "saved": None, "test_file": None, "seconds": None,
         "columns": [c.to_dict() for c in ds.schema.columns],
         "warnings": ctx.findings.warnings + warnings, "leaks": ctx.findings.leaks,
         "duplicates": ctx.findings.duplicates,

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from mlcli.data.dataset import Dataset, Notify, encode_classes, load_dataset, quiet
+from mlcli.data.target import skewed_positive
 from mlcli.errors import ConfigError
 from mlcli.evaluation.metrics import resolve_metric
 from mlcli.experiments.auto import portfolio as P
@@ -90,6 +91,17 @@ def run_auto(req: AutoRequest, notify: Notify = quiet, progress: Any = None, std
     """Search within ``req.time_limit``; the result document (:func:`mlcli.experiments.auto.result.document`)."""
     budget = Budget(req.time_limit)
     preset = req.check()
+    if req.test_path and not req.out:  # the final model is fitted to be scored, then removed
+        import shutil
+        import tempfile
+
+        scratch = tempfile.mkdtemp(prefix="mlcli-auto-")
+        try:
+            doc = run_auto(replace(req, out=f"{scratch}/final"), notify, progress, stdin)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        doc["saved"] = None
+        return doc
     client = None
     if req.scheduler:
         from mlcli.experiments.cv.execution import connect_scheduler
@@ -157,6 +169,10 @@ def prepare(req: AutoRequest, budget: Budget, notify: Notify, progress: Any, std
     ds = load_dataset(req.data, notify, stdin)
     y, classes = encode_classes(ds)
     ds, y, classes = without_single_rows(ds, y, classes, "auto's cross-validation", notify)
+    if req.test_path:
+        from mlcli.experiments.auto.testfile import check_test_file
+
+        check_test_file(req.test_path, ds, req.data.path, req.data.sep, req.data.encoding)
     metric = resolve_metric(req.metric, ds.task)
     splits = make_splits(y, ds.task, classes, cvreq.folds, 1, req.seed, fewer_ok=req.folds is None, notify=notify)
     jobs, threads = plan_parallel(req.jobs, req.threads, req.scheduler, notify)
@@ -177,7 +193,9 @@ def candidates(ctx: Context, preset: Preset) -> list[P.Candidate]:
     ds = ctx.ds
     meta = meta_of_schema(ds.schema, len(ctx.y), ctx.k)
     text = bool(ds.schema.by_role("text"))
-    found = P.portfolio(ds.task, meta.n_rows, meta.n_features, meta.n_classes, meta.numeric_share, text)
+    skewed = ds.task == "regression" and not ctx.req.log_target and skewed_positive(ds.y) is not None
+    found = P.portfolio(ds.task, meta.n_rows, meta.n_features, meta.n_classes, meta.numeric_share, text,
+                        skewed=skewed)
     kept = [c for c in found if c.tier in preset.tiers and _rank(c) <= preset.flaml_ranks]
     if ctx.req.limit_candidates is not None:
         kept = kept[:ctx.req.limit_candidates]
@@ -215,7 +233,8 @@ def config_of(ctx: Context, cand: P.Candidate) -> ModelConfig:
     pre = replace(req.preprocess, text_features=cand.text_features) if cand.text_features else req.preprocess
     if cand.tier == "baseline":
         return ModelConfig(cand.model, {}, pre, req.seed, ctx.threads)
-    return ModelConfig(cand.model, dict(cand.params), pre, req.seed, ctx.threads, log_target=req.log_target)
+    return ModelConfig(cand.model, dict(cand.params), pre, req.seed, ctx.threads,
+                       log_target=req.log_target or cand.log_target)
 
 
 # --------------------------------------------------------------------------------------------- portfolio

@@ -139,7 +139,7 @@ def tune_one(ctx: Any, ci: int, deadline: float, seed: int, prefix: str | None =
     cand = tried.candidates[ci]
     config = replace(tried.configs[ci], n_threads=req.threads or (ctx.threads if ctx.client else default_threads()))
     treq = TuneRequest(req.data, model=cand.model, preprocess=config.preprocess, seed=seed, metric=ctx.metric,
-                       log_target=req.log_target)
+                       log_target=config.log_target)
     try:
         space, point = task_space(treq, ds, config)
     except ConfigError as exc:

@@ -280,3 +280,15 @@ def test_portfolio_imports_nothing_heavy():
             "('flaml', 'sklearn', 'lightgbm', 'xgboost', 'catboost', 'torch', 'pandas')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_skewed_positive_target_adds_the_boosters_on_log_y_after_the_usual_five():
+    plain = P.portfolio("regression", 1_000, 20, 0, 1.0, False)
+    skewed = P.portfolio("regression", 1_000, 20, 0, 1.0, False, skewed=True)
+    logs = [c for c in skewed if c.log_target]
+    assert {c.model for c in logs} == {"lightgbm", "xgboost", "catboost"}
+    assert all(c.label.endswith("#log") and c.tier == "default" and not c.params for c in logs)
+    first = [c.label for c in skewed[:8]]
+    assert first[:5] == [c.label for c in plain[:5]] and all(c.log_target for c in skewed[5:8])
+    assert not any(c.log_target for c in plain)
+    assert not any(c.log_target for c in P.portfolio("binary", 1_000, 20, 2, 1.0, False, skewed=True))
