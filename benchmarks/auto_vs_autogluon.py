@@ -273,7 +273,12 @@ def bench_file(name: str, k: int, args: argparse.Namespace) -> list[tuple[str, s
         train_df.to_csv(files[0], index=False)
         test_df.to_csv(files[1], index=False)
         for side in order:
-            res = sides[side](tmp)
+            try:
+                res = sides[side](tmp)
+            except SystemExit as exc:  # one side's failure is a result too: the others still run
+                print(f"  {side:12} FAILED: {str(exc).strip().splitlines()[-1]}", flush=True)
+                out.append((name, side, float("nan"), float("nan")))
+                continue
             value = score(task, test_df[target], *res["pred"])
             print(f"  {side:12} {metric} {value:.4f}   wall {res['wall']:6.1f} s   {res['best']}", flush=True)
             out.append((name, side, value, res["wall"]))
