@@ -58,9 +58,9 @@ import json, sys, time
 import pandas as pd
 from autogluon.tabular import TabularPredictor
 
-train, test, target, metric, preset, limit, out = sys.argv[1:8]
+train, test, target, metric, preset, limit, out, task = sys.argv[1:9]
 t0 = time.perf_counter()
-p = TabularPredictor(label=target, eval_metric=metric, path=out, verbosity=0)
+p = TabularPredictor(label=target, eval_metric=metric, path=out, verbosity=0, problem_type=task)
 p.fit(pd.read_csv(train), presets=preset, time_limit=float(limit))
 t1 = time.perf_counter()
 df = pd.read_csv(test).drop(columns=[target])
@@ -236,7 +236,7 @@ def run_autogluon(python: str, train: Path, test: Path, target: str, task: str, 
     script.write_text(AG_SCRIPT)
     t0 = time.perf_counter()
     res = subprocess.run([python, str(script), str(train), str(test), target, AG_METRIC[task], preset, str(limit),
-                          str(tmp / f"ag_{preset}")], capture_output=True, text=True, cwd=tmp)
+                          str(tmp / f"ag_{preset}"), task], capture_output=True, text=True, cwd=tmp)
     wall = time.perf_counter() - t0
     if res.returncode != 0:
         raise SystemExit(f"AutoGluon failed:\n{res.stderr[-3000:]}")
