@@ -45,6 +45,8 @@ def auto(
                                                   "f1_macro multiclass, rmse regression).")] = None,
     candidates: Annotated[Optional[int], typer.Option("--candidates", help="Try the first N portfolio "
                                                       "candidates at most.")] = None,
+    models: Annotated[Optional[str], typer.Option("--models", help="Only the portfolio's candidates of these "
+                                                  "models, comma-separated (e.g. xgboost,catboost).")] = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Fold fits to run at once (default: chosen "
                                                 "from the work, as cv does).")] = None,
     threads: o.Threads = None,
@@ -83,6 +85,7 @@ def auto(
         refit=refit, out=out, jobs=jobs, threads=threads, log_target=log_target, leak_check=leak_check,
         limit_candidates=candidates, studies=studies_path(), resume=resume,
         scheduler=scheduler, guard=not always_ensemble, test_path=test,
+        models=[m.strip() for m in models.split(",") if m.strip()] if models else None,
     )
     with AutoProgress(enabled=not state.quiet, time_limit=time_limit) as progress, library_chatter_to_stderr():
         doc = run_auto(req, notify=notify, progress=progress)

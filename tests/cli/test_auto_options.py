@@ -182,3 +182,15 @@ def test_a_skewed_positive_target_is_also_tried_on_log_y(mlcli, tmp_path):
     assert 0.5 * price.mean() < np.mean([p["prediction"] for p in pred]) < 2 * price.mean()
     given = mlcli("auto", path, *args, "--log-target")
     assert given.exit_code == 0 and not any(r["name"].endswith("#log") for r in json.loads(given.stdout)["leaderboard"])
+
+
+def test_models_keeps_the_portfolio_to_the_models_named(mlcli, tmp_path):
+    res = mlcli("auto", IRIS, "--time-limit", "15", "--preset", "fast", "--no-tune", "--no-leak-check",
+                "--models", "rf,logreg", "--candidates", "3")
+    assert res.exit_code == 0, res.stderr
+    models = {r["model"] for r in json.loads(res.stdout)["leaderboard"] if r["name"] not in ("baseline", "ensemble")}
+    assert models and models <= {"rf", "logreg"}
+    assert_error(mlcli("auto", IRIS, "--models", "xgbost", "--time-limit", "600"),
+                 "unknown --models entry 'xgbost'; choose among: logreg")
+    assert_error(mlcli("auto", IRIS, "--models", "transformer", "--time-limit", "600", "--no-leak-check"),
+                 "--models transformer: no portfolio candidate of these models for this multiclass data")

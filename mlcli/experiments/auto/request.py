@@ -63,6 +63,7 @@ class AutoRequest:
     scheduler: str | None = None  # a Dask scheduler address: the portfolio's and the trials' folds run there
     guard: bool = True  # keep the best default model unless the ensemble beats it on rows its selection did not see
     test_path: str | None = None  # --test FILE: the final model scored on these labelled rows after the search
+    models: list[str] | None = None  # --models: only the portfolio's candidates of these registry models
 
     def check(self) -> Preset:
         """Every problem that needs no data, as one line: nothing is read or fitted before this passes."""
@@ -77,6 +78,13 @@ class AutoRequest:
             raise ConfigError(f"--candidates must be at least 1, got {self.limit_candidates}")
         if self.metric is not None:
             check_metric_name(self.metric)
+        if self.models:
+            from mlcli.models.registry import MODELS
+
+            unknown = [m for m in self.models if m not in MODELS or MODELS[m].baseline]
+            if unknown:
+                names = ", ".join(n for n, s in MODELS.items() if not s.baseline)
+                raise ConfigError(f"unknown --models entry '{unknown[0]}'; choose among: {names}")
         if self.resume and not self.settings()[1]:
             raise ConfigError("--resume continues auto's tuning, which this run leaves out; add --tune (the fast "
                               "preset does not tune)")

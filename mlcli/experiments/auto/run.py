@@ -200,6 +200,11 @@ def candidates(ctx: Context, preset: Preset) -> list[P.Candidate]:
     found = P.portfolio(ds.task, meta.n_rows, meta.n_features, meta.n_classes, meta.numeric_share, text,
                         skewed=skewed)
     kept = [c for c in found if c.tier in preset.tiers and _rank(c) <= preset.flaml_ranks]
+    if ctx.req.models:
+        kept = [c for c in kept if c.model in ctx.req.models]
+        if not kept:
+            raise ConfigError(f"--models {','.join(ctx.req.models)}: no portfolio candidate of these models for this "
+                              f"{ds.task} data; leave --models out or name others")
     if ctx.req.limit_candidates is not None:
         kept = kept[:ctx.req.limit_candidates]
     base = next(s for s in MODELS.values() if s.baseline)
