@@ -39,8 +39,8 @@ BASES: dict[str, tuple[str, tuple[str, ...]]] = {
     "embed": ("text", ("-m", "logreg", "--text-features", "embed", "--base-model", "{bert}")),
     # an ensemble of members with boosters (XGBoost and CatBoost: entries with a "member"); chosen on log loss,
     # which rewards blending: on ROC AUC the small-data XGBoost alone is the whole ensemble of these 60 rows
-    "ensemble": ("tab", ("auto", "--models", "xgboost,catboost", "--candidates", "2", "--no-tune", "--always-ensemble", "--folds", "2", "-j", "1",
-                         "--threads", "1", "--metric", "log_loss")),
+    "ensemble": ("tab", ("auto", "--models", "xgboost,catboost", "--candidates", "2", "--no-tune",
+                         "--always-ensemble", "--folds", "2", "-j", "1", "--threads", "1", "--metric", "log_loss")),
 }
 TARGETS = {"tab": ("--target", "label"), "text": ("--target", "score", "--drop", "id")}
 
