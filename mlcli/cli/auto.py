@@ -73,6 +73,7 @@ def auto(
     from mlcli.data.dataset import DataOptions
     from mlcli.experiments.auto.request import AutoRequest
     from mlcli.experiments.auto.run import run_auto
+    from mlcli.experiments.cv.request import split_names
     from mlcli.render.auto import AutoProgress
     from mlcli.render.emit import emit
     from mlcli.render.output import Notifier, library_chatter_to_stderr
@@ -85,7 +86,7 @@ def auto(
         refit=refit, out=out, jobs=jobs, threads=threads, log_target=log_target, leak_check=leak_check,
         limit_candidates=candidates, studies=studies_path(), resume=resume,
         scheduler=scheduler, guard=not always_ensemble, test_path=test,
-        models=[m.strip() for m in models.split(",") if m.strip()] if models else None,
+        models=split_names([models] if models else None) or None,
     )
     with AutoProgress(enabled=not state.quiet, time_limit=time_limit) as progress, library_chatter_to_stderr():
         doc = run_auto(req, notify=notify, progress=progress)
